@@ -1,0 +1,236 @@
+import { existsSync, readFileSync } from "node:fs";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { WireError } from "./errors.js";
+import { EthernetFrame, EtherType } from "./ethernet.js";
+import {
+  emitVlan,
+  isVlanTpid,
+  MAX_VLAN_TAGS,
+  parseVlan,
+  popTag,
+  pushTag,
+  VLAN_HEADER_LEN,
+  VlanTag,
+  VlanTpid,
+  vlanBufferLen,
+  walkVlanTags,
+} from "./vlan.js";
+
+const hex = (s: string): Uint8Array =>
+  Uint8Array.from((s.replace(/\s+/g, "").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)));
+
+const SHARED = new URL("../../shared/", import.meta.url);
+const haveShared = existsSync(SHARED);
+if (!haveShared) console.warn("skipped: ../shared not present");
+
+/** Minimal classic-pcap record splitter for corpus files (test-only; captures/ owns the real reader). */
+function pcapRecords(buf: Uint8Array): Uint8Array[] {
+  const file = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a Buffer would compare unequal
+  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const m = dv.getUint32(0, true);
+  const le = m === 0xa1b2c3d4 || m === 0xa1b23c4d;
+  const out: Uint8Array[] = [];
+  for (let off = 24; off + 16 <= file.byteLength; ) {
+    const cap = dv.getUint32(off + 8, le);
+    out.push(file.subarray(off + 16, off + 16 + cap));
+    off += 16 + cap;
+  }
+  return out;
+}
+
+// tcpdump/802.1ad_QinQ.pcap #1. 802.1ad_QinQ.out: "ethertype 802.1Q-QinQ (0x88a8), length 64: vlan 200,
+// p 0, ethertype 802.1Q (0x8100), vlan 2001, p 0, ethertype ARP (0x0806), Request who-has 172.21.79.100".
+const QINQ1 = hex(`
+  ffff ffff ffff 0020 d25a fb3f 88a8 00c8 8100 07d1 0806 0001 0800 0604 0001 0020
+  d25a fb3f ac15 4f61 0000 0000 0000 ac15 4f64 0000 0000 0000 0000 0000 0000 0000`);
+// The same ARP request untagged: QINQ1 with bytes 12..19 (both tags) removed, i.e. the frame a
+// two-level pop must give (built by hand from the dump above).
+const QINQ1_UNTAGGED = hex(`
+  ffff ffff ffff 0020 d25a fb3f 0806 0001 0800 0604 0001 0020
+  d25a fb3f ac15 4f61 0000 0000 0000 ac15 4f64 0000 0000 0000 0000 0000 0000 0000`);
+// tcpdump/OLSRv1_HNA_sgw_1.pcap #1; `tcpdump -e`: "ethertype 802.1Q (0x8100), length 118: vlan 2580, p 0,
+// ethertype IPv4 (0x0800)".
+const OLSR = hex(`
+  ffff ffff ffff 000d b926 e771 8100 0a14 0800 4510 0064 629d 4000 0111 bae2 ac1d
+  afdc ffff ffff 02ba 02ba 0050 462c 0048 ce93 042c 001c ac1f afdc ff00 6ce5 0000
+  0000 0007 0404 0aaf dc00 ffff ff00 c985 0028 ac1f afdc 0100 6ce6 0000 0403 0600
+  000c ac1d afdd 0000 503f 0400 000c ac1f afdd 0000 290e`);
+// tcpdump/arp-too-long-tha.pcap #1, first 32 bytes; `tcpdump -e -v`: "ethertype 802.1Q-QinQ (0x88a8),
+// length 262144: vlan 48, p 1, DEI, ethertype ARP (0x0806)".
+const ARPTHA = hex("3030 3030 3030 3030 3030 3030 88a8 3030 0806 3030 0800 0e04 0001 3030 3030 3030");
+
+describe("VlanTag view and repr (corpus fixtures)", () => {
+  it("single 802.1Q tag: OLSRv1_HNA_sgw_1 #1", () => {
+    const f = EthernetFrame.checked(OLSR);
+    expect(f.etherType).toBe(VlanTpid.Dot1Q);
+    const t = VlanTag.checked(f.payload);
+    expect(parseVlan(t)).toEqual({ pcp: 0, dei: false, vid: 2580, etherType: EtherType.IPv4 });
+    expect(t.payload[0]).toBe(0x45);
+    expect(t.payload.byteLength).toBe(118 - 18);
+  });
+
+  it("802.1ad tag with PCP 1 and DEI: arp-too-long-tha #1", () => {
+    const t = VlanTag.checked(EthernetFrame.checked(ARPTHA).payload);
+    expect(parseVlan(t)).toEqual({ pcp: 1, dei: true, vid: 48, etherType: EtherType.ARP });
+  });
+
+  it("re-emits each tag byte for byte into a 0xa5-filled buffer", () => {
+    for (const [frame, off] of [
+      [OLSR, 14],
+      [ARPTHA, 14],
+      [QINQ1, 14],
+      [QINQ1, 18],
+    ] as const) {
+      const r = parseVlan(VlanTag.checked(frame.subarray(off)));
+      const b = new Uint8Array(vlanBufferLen(r, 0)).fill(0xa5);
+      emitVlan(r, VlanTag.unchecked(b));
+      expect(b).toEqual(frame.subarray(off, off + VLAN_HEADER_LEN));
+    }
+  });
+
+  it("rejects a truncated tag", () => {
+    for (let n = 0; n < VLAN_HEADER_LEN; n++) {
+      expect(() => VlanTag.checked(OLSR.subarray(14, 14 + n))).toThrowError(WireError);
+    }
+  });
+
+  it("emit rejects out-of-range fields with WireError", () => {
+    const b = new Uint8Array(4);
+    expect(() =>
+      emitVlan({ pcp: 8, dei: false, vid: 1, etherType: 0x800 }, VlanTag.unchecked(b)),
+    ).toThrowError(WireError);
+    expect(() =>
+      emitVlan({ pcp: 0, dei: false, vid: 4096, etherType: 0x800 }, VlanTag.unchecked(b)),
+    ).toThrowError(WireError);
+  });
+});
+
+describe("walkVlanTags", () => {
+  it("walks the 802.1ad + 802.1Q stack of 802.1ad_QinQ #1", () => {
+    const s = walkVlanTags(QINQ1);
+    expect(s.tags).toEqual([
+      { tpid: 0x88a8, pcp: 0, dei: false, vid: 200, offset: 12 },
+      { tpid: 0x8100, pcp: 0, dei: false, vid: 2001, offset: 16 },
+    ]);
+    expect(s.etherType).toBe(EtherType.ARP);
+    expect(s.payloadOffset).toBe(22);
+  });
+
+  it("an untagged frame has no tags", () => {
+    expect(walkVlanTags(QINQ1_UNTAGGED)).toEqual({ tags: [], etherType: EtherType.ARP, payloadOffset: 14 });
+  });
+
+  it("rejects truncated stacks and too many tags", () => {
+    // Every cut before the inner EtherType ends (offset 22) loses part of the header or of a tag.
+    for (let n = 0; n < 22; n++) expect(() => walkVlanTags(QINQ1.subarray(0, n))).toThrowError(WireError);
+    expect(walkVlanTags(QINQ1.subarray(0, 22)).payloadOffset).toBe(22);
+    let f = QINQ1_UNTAGGED;
+    for (let i = 0; i < MAX_VLAN_TAGS; i++) f = pushTag(f, { tpid: 0x8100, pcp: 0, dei: false, vid: i });
+    expect(walkVlanTags(f).tags.length).toBe(MAX_VLAN_TAGS);
+    const tooMany = pushTag(f, { tpid: 0x8100, pcp: 0, dei: false, vid: 9 });
+    try {
+      walkVlanTags(tooMany);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(WireError);
+      expect((e as WireError).reason).toBe("unsupported");
+    }
+    expect(walkVlanTags(tooMany, 16).tags.length).toBe(MAX_VLAN_TAGS + 1);
+  });
+
+  it("arbitrary bytes walk or throw WireError", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom(0x81, 0x00, 0x88, 0xa8), fc.integer({ min: 0, max: 255 })), {
+          maxLength: 60,
+        }),
+        (arr) => {
+          const b = Uint8Array.from(arr);
+          try {
+            const s = walkVlanTags(b);
+            expect(s.payloadOffset).toBeLessThanOrEqual(b.byteLength);
+            expect(isVlanTpid(s.etherType)).toBe(false);
+          } catch (e) {
+            expect(e).toBeInstanceOf(WireError);
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe("pushTag / popTag", () => {
+  it("pops both tags of 802.1ad_QinQ #1 into the untagged frame and pushes them back", () => {
+    const input = QINQ1.slice();
+    const p1 = popTag(QINQ1);
+    expect(p1.tag).toEqual({ tpid: 0x88a8, pcp: 0, dei: false, vid: 200 });
+    const p2 = popTag(p1.frame);
+    expect(p2.tag).toEqual({ tpid: 0x8100, pcp: 0, dei: false, vid: 2001 });
+    expect(p2.frame).toEqual(QINQ1_UNTAGGED);
+    expect(pushTag(pushTag(p2.frame, p2.tag), p1.tag)).toEqual(QINQ1);
+    expect(QINQ1).toEqual(input); // never mutated
+  });
+
+  it("keeps PCP and DEI (arp-too-long-tha #1: p 1, DEI)", () => {
+    const { tag, frame } = popTag(ARPTHA);
+    expect(tag).toEqual({ tpid: 0x88a8, pcp: 1, dei: true, vid: 48 });
+    expect(pushTag(frame, tag)).toEqual(ARPTHA);
+  });
+
+  it("popping an untagged frame is a WireError", () => {
+    expect(() => popTag(QINQ1_UNTAGGED)).toThrowError(WireError);
+    expect(() => popTag(QINQ1.subarray(0, 16))).toThrowError(WireError);
+    expect(() => pushTag(QINQ1.subarray(0, 13), { tpid: 0x8100, pcp: 0, dei: false, vid: 1 })).toThrowError(
+      WireError,
+    );
+  });
+
+  it("property: pop(push(f, t)) == (f, t), new buffers, input untouched", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 14, maxLength: 80 }),
+        fc.constantFrom(0x8100, 0x88a8),
+        fc.integer({ min: 0, max: 7 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 4095 }),
+        (frame, tpid, pcp, dei, vid) => {
+          const copy = frame.slice();
+          const tag = { tpid, pcp, dei, vid };
+          const pushed = pushTag(frame, tag);
+          expect(pushed.buffer).not.toBe(frame.buffer);
+          expect(pushed.byteLength).toBe(frame.byteLength + 4);
+          const s = walkVlanTags(pushed, 64);
+          expect(s.tags[0]).toEqual({ ...tag, offset: 12 });
+          const popped = popTag(pushed);
+          expect(popped.tag).toEqual(tag);
+          expect(popped.frame).toEqual(frame);
+          expect(frame).toEqual(copy);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe.skipIf(!haveShared)("corpus: QinQpacket.pcap (249 frames, 802.1ad vlan 200)", () => {
+  it("every frame's tag and inner EtherType match QinQpacket.out", () => {
+    const frames = pcapRecords(readFileSync(new URL("corpus/tcpdump/QinQpacket.pcap", SHARED)));
+    const lines = readFileSync(new URL("corpus/tcpdump/QinQpacket.out", SHARED), "utf8").trim().split("\n");
+    expect(frames.length).toBe(249);
+    expect(lines.length).toBe(249);
+    frames.forEach((f, i) => {
+      const m = /vlan (\d+), p (\d+), ethertype [^(]*\(0x([0-9a-f]{4})\)/.exec(lines[i]);
+      expect(m).not.toBeNull();
+      const s = walkVlanTags(f);
+      expect(s.tags.length).toBe(1);
+      expect(s.tags[0].tpid).toBe(0x88a8);
+      expect(s.tags[0].vid).toBe(Number(m![1]));
+      expect(s.tags[0].pcp).toBe(Number(m![2]));
+      expect(s.etherType).toBe(Number.parseInt(m![3], 16));
+      const popped = popTag(f);
+      expect(pushTag(popped.frame, popped.tag)).toEqual(f);
+    });
+  });
+});
