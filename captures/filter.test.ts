@@ -1,19 +1,15 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { CORPUS_DIR, corpusPath, haveShared, SHARED_DIR, tool, toolPath } from "../test/shared.js";
 import { compileFilter, FilterSyntaxError } from "./filter.js";
 import { readCaptureBytes } from "./reader.js";
 
-const SHARED = fileURLToPath(new URL("../../shared/", import.meta.url));
-const haveShared = existsSync(join(SHARED, "corpus"));
-const TCPDUMP = "/usr/bin/tcpdump";
-const haveTcpdump = existsSync(TCPDUMP);
-if (!haveShared) console.warn("skipped: ../shared not present");
-if (!haveTcpdump) console.warn("skipped: /usr/bin/tcpdump not installed (apt-get install -y tcpdump)");
+const TCPDUMP = toolPath("tcpdump");
+const haveTcpdump = tool("tcpdump");
 
 interface Rec {
   readonly origLen: number;
@@ -181,8 +177,8 @@ describe.skipIf(!haveShared || !haveTcpdump)("compileFilter agrees with tcpdump 
   const files: string[] = [];
   if (haveShared) {
     for (const dir of ["tcpdump", "libpcap"]) {
-      for (const f of readdirSync(join(SHARED, "corpus", dir)).sort()) {
-        if (f.endsWith(".pcap")) files.push(join(SHARED, "corpus", dir, f));
+      for (const f of readdirSync(corpusPath(dir)).sort()) {
+        if (f.endsWith(".pcap")) files.push(join(CORPUS_DIR, dir, f));
       }
     }
   }
@@ -192,7 +188,7 @@ describe.skipIf(!haveShared || !haveTcpdump)("compileFilter agrees with tcpdump 
   });
 
   for (const file of files) {
-    it(file.slice(SHARED.length), () => {
+    it(file.slice(SHARED_DIR.length + 1), () => {
       const probe = spawnSync(TCPDUMP, ["-r", file, "-w", join(tmp, "probe.pcap")], { encoding: "utf8" });
       if (probe.status !== 0) return; // tcpdump itself refuses the file (reject tests): nothing to compare
       const { linkType, recs } = readAll(new Uint8Array(readFileSync(file)));

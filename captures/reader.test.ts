@@ -5,22 +5,18 @@
  * lists), and the npm package pcap-parser (a second classic-pcap reader).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { CORPUS_DIR, haveShared, tool, toolPath } from "../test/shared.js";
 import { CaptureError } from "./errors.js";
 import { type CaptureReader, openCapture, readCaptureBytes } from "./reader.js";
 import type { CaptureRecord } from "./record.js";
 
-const shared = fileURLToPath(new URL("../../shared/", import.meta.url));
-const corpus = join(shared, "corpus");
-const haveShared = existsSync(corpus);
-if (!haveShared) console.warn("skipped: ../shared not present");
-const haveTcpdump = existsSync("/usr/bin/tcpdump");
-if (!haveTcpdump) console.warn("skipped: /usr/bin/tcpdump not present");
+const corpus = CORPUS_DIR;
+const haveTcpdump = tool("tcpdump");
 
 interface Copied {
   rec: CaptureRecord;
@@ -62,7 +58,7 @@ function walk(dir: string): string[] {
 
 /** Runs tcpdump on a file: number of packet lines and the error reason (tcpdump's prefixes removed). */
 function tcpdump(path: string): { packets: number; reason: string | null } {
-  const r = spawnSync("/usr/bin/tcpdump", ["-#", "-n", "-r", path], {
+  const r = spawnSync(toolPath("tcpdump"), ["-#", "-n", "-r", path], {
     encoding: "utf8",
     env: { TZ: "GMT0" },
   });

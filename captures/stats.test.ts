@@ -1,20 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { corpusBytes, corpusPath, haveShared, tool, toolPath } from "../test/shared.js";
 import { readCaptureBytes } from "./reader.js";
 import type { CaptureRecord } from "./record.js";
 import { CaptureStats, packetJson } from "./stats.js";
 import { summarize } from "./summary.js";
 
-const SHARED = fileURLToPath(new URL("../../shared/", import.meta.url));
-const haveShared = existsSync(join(SHARED, "corpus"));
-const TSHARK = "/usr/bin/tshark";
-const haveTshark = existsSync(TSHARK);
-if (!haveShared) console.warn("skipped: ../shared not present");
-if (!haveTshark) console.warn("skipped: /usr/bin/tshark not installed (apt-get install -y tshark)");
+const TSHARK = toolPath("tshark");
+const haveTshark = tool("tshark");
 
 // Hand-built frames (bytes written here from the RFC 791/768/826/8200 layouts).
 const MAC_A = [0x02, 0, 0, 0, 0, 0x0a];
@@ -348,11 +342,11 @@ describe.skipIf(!haveShared || !haveTshark)("conversations agree with tshark -z 
   ];
   for (const [name, kind] of cases) {
     it(`${name} (conv,${kind})`, () => {
-      const file = join(SHARED, "corpus", name);
+      const file = corpusPath(name);
       const want = tsharkConv(file, kind);
       expect(want.length).toBeGreaterThan(0);
       const st = new CaptureStats();
-      for (const r of readCaptureBytes(new Uint8Array(readFileSync(file)))) st.add(r);
+      for (const r of readCaptureBytes(corpusBytes(name))) st.add(r);
       const res = st.result();
       const got = res.conversations
         .filter((c) => c.family === (kind === "ip" ? "ipv4" : "ipv6"))

@@ -5,30 +5,18 @@
  * the same lengths and timestamps as for the original.
  */
 import { spawnSync } from "node:child_process";
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  truncateSync,
-} from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { corpusPath, corpusText, haveShared, tool, toolPath } from "../test/shared.js";
 import { CaptureError } from "./errors.js";
 import { openCapture, readCaptureBytes } from "./reader.js";
 import type { CaptureRecord } from "./record.js";
 import { PcapngWriter, PcapWriter } from "./writer.js";
 
-const corpus = fileURLToPath(new URL("../../shared/corpus/", import.meta.url));
-const haveShared = existsSync(corpus);
-if (!haveShared) console.warn("skipped: ../shared not present");
-const haveTools = existsSync("/usr/bin/tcpdump") && existsSync("/usr/bin/tshark");
+const haveTools = tool("tcpdump", "tshark");
 const dir = mkdtempSync(join(tmpdir(), "vnet-writer-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -138,7 +126,7 @@ describe("a file cut by a crash is readable up to the last whole record", () => 
 });
 
 describe.skipIf(!haveShared || !haveTools)("tcpdump and tshark read what we write", () => {
-  const src = join(corpus, "tcpdump/dns_udp.pcap");
+  const src = corpusPath("tcpdump/dns_udp.pcap");
   const copyAll = (w: { write(r: CaptureRecord): void; close(): void }) => {
     for (const r of openCapture(src)) w.write(r);
     w.close();
@@ -155,7 +143,7 @@ describe.skipIf(!haveShared || !haveTools)("tcpdump and tshark read what we writ
     : {};
   const tshark = (p: string) =>
     spawnSync(
-      "/usr/bin/tshark",
+      toolPath("tshark"),
       ["-r", p, "-T", "fields", "-e", "frame.len", "-e", "frame.cap_len", "-e", "frame.time_epoch"],
       {
         encoding: "utf8",
@@ -167,12 +155,12 @@ describe.skipIf(!haveShared || !haveTools)("tcpdump and tshark read what we writ
     it(name, () => {
       const p = join(dir, `dns_udp.${name}`);
       make(p);
-      const td = spawnSync("/usr/bin/tcpdump", ["-#", "-n", "-r", p], {
+      const td = spawnSync(toolPath("tcpdump"), ["-#", "-n", "-r", p], {
         encoding: "utf8",
         env: { TZ: "GMT0" },
       });
       expect(td.status).toBe(0);
-      expect(td.stdout).toBe(readFileSync(join(corpus, "tcpdump/dns_udp.out"), "utf8"));
+      expect(td.stdout).toBe(corpusText("tcpdump/dns_udp.out"));
       expect(tshark(p)).toBe(tsharkOriginal);
     });
   }

@@ -4,15 +4,11 @@
  * vnet's printer and compared byte for byte. Expected text comes only from those files (and, for the
  * two rows whose `.out` came from tcpdump master, from the 4.99.3 wording the corpus README records).
  */
-import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { formatCapture, type InspectOptions } from "../captures/print/index.js";
 import { readCaptureBytes } from "../captures/reader.js";
-
-const sharedUrl = new URL("../../shared/corpus/", import.meta.url);
-const haveShared = existsSync(fileURLToPath(sharedUrl));
-if (!haveShared) console.warn("skipped: ../shared not present");
+import { corpusBytes, corpusPath, corpusText, haveShared } from "./shared.js";
 
 /** Tests that must match byte for byte: the protocols vnet prints (Ethernet/802.1Q/802.1ad, ARP, IPv4, IPv6 + extension headers, ICMP, ICMPv6, UDP, TCP, DNS, DHCPv4, DHCPv6, VXLAN, HTTP/SSH first lines) and the malformed-input cases. */
 const IN_SCOPE = new Set([
@@ -106,8 +102,8 @@ function mapOptions(tokens: readonly string[], tttt: boolean): Partial<InspectOp
   return o;
 }
 
-function tsv(path: URL): Record<string, string>[] {
-  const [head, ...lines] = readFileSync(path, "utf8").split("\n").filter(Boolean);
+function tsv(rel: string): Record<string, string>[] {
+  const [head, ...lines] = corpusText(rel).split("\n").filter(Boolean);
   const cols = head.split("\t");
   return lines.map((l) => {
     const f = l.split("\t");
@@ -117,7 +113,7 @@ function tsv(path: URL): Record<string, string>[] {
 
 function cases(): Case[] {
   const out: Case[] = [];
-  for (const r of tsv(new URL("tcpdump/INDEX.tsv", sharedUrl))) {
+  for (const r of tsv("tcpdump/INDEX.tsv")) {
     if (!r.expected_output) continue;
     const tokens = r.tcpdump_options.split(/\s+/).filter(Boolean);
     out.push({
@@ -127,14 +123,14 @@ function cases(): Case[] {
       opts: mapOptions(tokens, / -tttt\b/.test(r.command)),
     });
   }
-  for (const r of tsv(new URL("libpcap/INDEX.tsv", sharedUrl))) {
+  for (const r of tsv("libpcap/INDEX.tsv")) {
     if (!r.expected_output.includes(".out")) continue;
     const stem = r.file.replace(/\.pcap$/, "");
     for (const [suffix, tokens] of [
       [".tcpdump-4.99.3.out", []],
       [".tcpdump-4.99.3-v.out", ["-v"]],
     ] as const) {
-      if (existsSync(fileURLToPath(new URL(`libpcap/${stem}${suffix}`, sharedUrl))))
+      if (existsSync(corpusPath(`libpcap/${stem}${suffix}`)))
         out.push({ capture: r.file, out: stem + suffix, dir: "libpcap/", opts: mapOptions(tokens, false) });
     }
   }
@@ -164,12 +160,12 @@ describe.skipIf(!haveShared)("tcpdump conformance (corpus)", () => {
         if (IN_SCOPE.has(c.out)) failedInScope.push(name);
         continue;
       }
-      let want = readFileSync(new URL(c.dir + c.out, sharedUrl), "latin1");
+      let want = corpusText(c.dir + c.out, "latin1");
       const master = MASTER_TO_4993[c.out];
       if (master) want = want.split(master[0]).join(master[1]);
       let got: string;
       try {
-        const bytes = new Uint8Array(readFileSync(new URL(c.dir + c.capture, sharedUrl)));
+        const bytes = corpusBytes(c.dir + c.capture);
         got = formatCapture(readCaptureBytes(bytes, c.capture), c.opts);
       } catch (e) {
         got = `<error: ${(e as Error).message}>`;

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { corpusRecords, haveShared } from "../test/shared.js";
 import { formatIpv4, formatIpv4Bytes, formatMac, formatMacBytes, type Ipv4, type Mac } from "./addr.js";
 import {
   ARP_ETH_IPV4_LEN,
@@ -17,10 +17,6 @@ import { walkVlanTags } from "./vlan.js";
 
 const hex = (s: string): Uint8Array =>
   Uint8Array.from((s.replace(/\s+/g, "").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)));
-
-const SHARED = new URL("../../shared/", import.meta.url);
-const haveShared = existsSync(SHARED);
-if (!haveShared) console.warn("skipped: ../shared not present");
 
 // libpcap/gateway_or_not.pcap #9: "ARP, Ethernet (len 6), IPv4 (len 4), Request who-has 10.20.30.40
 // tell 10.20.30.41, length 28" (gateway_or_not.tcpdump-4.99.3-v.out).
@@ -178,11 +174,8 @@ describe("ARP properties", () => {
 
 describe.skipIf(!haveShared)("corpus: arp-too-long-tha.pcap, the record itself", () => {
   it("captured 64 of 262144 bytes: same bytes as the fixture; ARP length 262126 as tcpdump prints", () => {
-    const file = new Uint8Array(readFileSync(new URL("corpus/tcpdump/arp-too-long-tha.pcap", SHARED)));
-    const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
-    const cap = dv.getUint32(24 + 8, true);
-    const origLen = dv.getUint32(24 + 12, true);
-    const frame = file.subarray(40, 40 + cap);
+    const { data: frame, origLen } = corpusRecords("tcpdump/arp-too-long-tha.pcap")[0];
+    const cap = frame.byteLength;
     expect([cap, origLen]).toEqual([64, 262144]);
     expect(frame).toEqual(THA);
     const s = walkVlanTags(frame);

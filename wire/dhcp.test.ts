@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { LinkType } from "../captures/record.js";
+import { corpusRecords, haveShared } from "../test/shared.js";
 import { formatIpv4, formatMac, type Ipv4, type Mac, parseIpv4, parseMac } from "./addr.js";
 import {
   BOOTP_MIN_LEN,
@@ -523,20 +523,11 @@ describe("DHCP properties", () => {
 // ------------------------------------------------------------------------------------------
 // Every DHCP message in the corpus captures, read from the pcap files.
 
-const shared = new URL("../../shared/", import.meta.url);
-const haveShared = existsSync(fileURLToPath(shared));
-if (!haveShared) console.warn("dhcp.test.ts: corpus tests skipped: ../shared not present");
-
-/** UDP payloads to/from ports 67/68 of untagged Ethernet/IPv4 frames in a little-endian pcap. */
+/** UDP payloads to/from ports 67/68 of untagged Ethernet/IPv4 frames in a corpus capture. */
 function bootpPayloads(file: string): Uint8Array[] {
-  const f = new Uint8Array(readFileSync(fileURLToPath(new URL(file, shared))));
-  const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
-  expect(dv.getUint32(0, true)).toBe(0xa1b2c3d4);
   const out: Uint8Array[] = [];
-  for (let p = 24; p + 16 <= f.byteLength; ) {
-    const cap = dv.getUint32(p + 8, true);
-    const fr = f.subarray(p + 16, p + 16 + cap);
-    p += 16 + cap;
+  for (const { linkType, data: fr } of corpusRecords(file)) {
+    expect(linkType).toBe(LinkType.ETHERNET);
     if (((fr[12] << 8) | fr[13]) !== 0x0800 || fr[23] !== 17) continue;
     const l4 = 14 + (fr[14] & 15) * 4;
     const sport = (fr[l4] << 8) | fr[l4 + 1];
@@ -549,9 +540,9 @@ function bootpPayloads(file: string): Uint8Array[] {
 
 describe.skipIf(!haveShared)("DHCP corpus captures", () => {
   it("the pasted fixtures are the captures' bytes", () => {
-    const a = bootpPayloads("corpus/tcpdump/dhcp-rfc3004.pcap");
+    const a = bootpPayloads("tcpdump/dhcp-rfc3004.pcap");
     expect(a).toEqual([RFC3004_1, RFC3004_2, RFC3004_3, RFC3004_4]);
-    const b = bootpPayloads("corpus/tcpdump/dhcp-rfc4388.pcap");
+    const b = bootpPayloads("tcpdump/dhcp-rfc4388.pcap");
     // Packets 1, 9, 10 of the file are DHCP messages 1, 5 and 6 (ICMP and ARP packets between them).
     expect([b[0], b[4], b[5]]).toEqual([RFC4388_1, RFC4388_9, RFC4388_10]);
   });
@@ -560,7 +551,7 @@ describe.skipIf(!haveShared)("DHCP corpus captures", () => {
     let n = 0;
     let noCookie = 0;
     for (const file of ["dhcp-rfc3004.pcap", "dhcp-rfc4388.pcap"]) {
-      for (const m of bootpPayloads(`corpus/tcpdump/${file}`)) {
+      for (const m of bootpPayloads(`tcpdump/${file}`)) {
         if (DhcpPacket.checked(m).magicCookie !== 0x63825363) {
           // dhcp-rfc4388 #43 and #44 are misaligned on purpose: tcpdump -v prints "Vendor-#0x53633501"
           // and "Vendor-#0x82536335" (no RFC 1048 cookie), so do we refuse them as not DHCP.

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { readdirSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { LinkType } from "../captures/record.js";
+import { corpusPath, corpusRecords, haveShared } from "../test/shared.js";
 import { formatIpv4, formatIpv6, type Ipv4, type Ipv6, parseIpv4 } from "./addr.js";
 import {
   DNS_MAX_POINTER_JUMPS,
@@ -563,21 +564,12 @@ describe("DNS properties", () => {
 // ------------------------------------------------------------------------------------------
 // Every DNS message in the corpus captures (read from the pcap files themselves).
 
-const shared = new URL("../../shared/", import.meta.url);
-const haveShared = existsSync(fileURLToPath(shared));
-if (!haveShared) console.warn("dns.test.ts: corpus tests skipped: ../shared not present");
-
-/** Transport payloads of Ethernet/IPv4 UDP or TCP packets with port 53, from a little-endian pcap. */
+/** Transport payloads of Ethernet/IPv4 UDP or TCP packets with port 53, from a corpus capture. */
 function port53Payloads(file: string): { udp: Uint8Array[]; tcp: Uint8Array[] } {
-  const f = new Uint8Array(readFileSync(fileURLToPath(new URL(file, shared))));
-  const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
-  expect(dv.getUint32(0, true)).toBe(0xa1b2c3d4);
   const udp: Uint8Array[] = [];
   const tcp: Uint8Array[] = [];
-  for (let p = 24; p + 16 <= f.byteLength; ) {
-    const cap = dv.getUint32(p + 8, true);
-    const fr = f.subarray(p + 16, p + 16 + cap);
-    p += 16 + cap;
+  for (const { linkType, data: fr } of corpusRecords(file)) {
+    expect(linkType).toBe(LinkType.ETHERNET);
     if (((fr[12] << 8) | fr[13]) !== 0x0800) continue;
     const ihl = (fr[14] & 15) * 4;
     const ipEnd = 14 + ((fr[16] << 8) | fr[17]);
@@ -596,16 +588,15 @@ function port53Payloads(file: string): { udp: Uint8Array[]; tcp: Uint8Array[] } 
 
 describe.skipIf(!haveShared)("DNS corpus captures", () => {
   it("the pasted fixtures are the capture's bytes", () => {
-    expect(port53Payloads("corpus/tcpdump/dns_udp.pcap").udp).toEqual([UDP1, UDP2]);
-    expect(port53Payloads("corpus/tcpdump/dns_tcp.pcap").tcp).toEqual([TCP4, TCP6]);
+    expect(port53Payloads("tcpdump/dns_udp.pcap").udp).toEqual([UDP1, UDP2]);
+    expect(port53Payloads("tcpdump/dns_tcp.pcap").tcp).toEqual([TCP4, TCP6]);
   });
 
   it("every DNS message in the tcpdump corpus files named dns*.pcap decodes and re-emits byte for byte", () => {
-    const dir = new URL("corpus/tcpdump/", shared);
     let n = 0;
-    for (const name of readdirSync(fileURLToPath(dir)) as string[]) {
+    for (const name of readdirSync(corpusPath("tcpdump"))) {
       if (!/^dns.*\.pcap$/.test(name)) continue;
-      const { udp, tcp } = port53Payloads(`corpus/tcpdump/${name}`);
+      const { udp, tcp } = port53Payloads(`tcpdump/${name}`);
       const msgs = [...udp, ...tcp.flatMap((s) => splitDnsTcp(s).messages)];
       for (const m of msgs) {
         expect(encodeDns(decodeDns(m))).toEqual(m);

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { corpusFrames, corpusText, haveShared } from "../test/shared.js";
 import { formatIpv4, type Ipv4 } from "./addr.js";
 import { WireError } from "./errors.js";
 import {
@@ -17,24 +17,6 @@ import {
 
 const hex = (s: string): Uint8Array =>
   Uint8Array.from((s.replace(/\s+/g, "").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)));
-
-const SHARED = new URL("../../shared/", import.meta.url);
-const haveShared = existsSync(SHARED);
-if (!haveShared) console.warn("skipped: ../shared not present");
-
-function pcapRecords(buf: Uint8Array): Uint8Array[] {
-  const file = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const m = dv.getUint32(0, true);
-  const le = m === 0xa1b2c3d4 || m === 0xa1b23c4d;
-  const out: Uint8Array[] = [];
-  for (let off = 24; off + 16 <= file.byteLength; ) {
-    const cap = dv.getUint32(off + 8, le);
-    out.push(file.subarray(off + 16, off + 16 + cap));
-    off += 16 + cap;
-  }
-  return out;
-}
 
 function reason(f: () => unknown): string {
   try {
@@ -341,8 +323,8 @@ describe("IPv4 properties", () => {
 
 describe.skipIf(!haveShared)("corpus: ah-ipip-ping.pcap (4 IPv4 fragments)", () => {
   it("fragment fields match ah-ipip-ping.tcpdump-4.99.3-v.out and re-emit byte for byte", () => {
-    const frames = pcapRecords(readFileSync(new URL("corpus/libpcap/ah-ipip-ping.pcap", SHARED)));
-    const out = readFileSync(new URL("corpus/libpcap/ah-ipip-ping.tcpdump-4.99.3-v.out", SHARED), "utf8");
+    const frames = corpusFrames("libpcap/ah-ipip-ping.pcap");
+    const out = corpusText("libpcap/ah-ipip-ping.tcpdump-4.99.3-v.out");
     const heads = [
       ...out.matchAll(
         /IP \(tos 0x(\w+), ttl (\d+), id (\d+), offset (\d+), flags \[([^\]]*)\], proto \w+ \((\d+)\), length (\d+)\)/g,

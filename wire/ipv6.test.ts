@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { corpusFrames, corpusText, haveShared } from "../test/shared.js";
 import { formatIpv6, formatIpv6Bytes, type Ipv6 } from "./addr.js";
 import { WireError } from "./errors.js";
 import { IpProtocol } from "./ipv4.js";
@@ -37,24 +37,6 @@ import {
 
 const hex = (s: string): Uint8Array =>
   Uint8Array.from((s.replace(/\s+/g, "").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)));
-
-const SHARED = new URL("../../shared/", import.meta.url);
-const haveShared = existsSync(SHARED);
-if (!haveShared) console.warn("skipped: ../shared not present");
-
-function pcapRecords(buf: Uint8Array): Uint8Array[] {
-  const file = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const m = dv.getUint32(0, true);
-  const le = m === 0xa1b2c3d4 || m === 0xa1b23c4d;
-  const out: Uint8Array[] = [];
-  for (let off = 24; off + 16 <= file.byteLength; ) {
-    const cap = dv.getUint32(off + 8, le);
-    out.push(file.subarray(off + 16, off + 16 + cap));
-    off += 16 + cap;
-  }
-  return out;
-}
 
 function reason(f: () => unknown): string {
   try {
@@ -289,8 +271,8 @@ describe("IPv6 extension headers (corpus fixtures)", () => {
 
 describe.skipIf(!haveShared)("corpus: ipv6_ext_headers.pcap (100 extension headers)", () => {
   it("walks the whole chain as tcpdump -v prints it", () => {
-    const frames = pcapRecords(readFileSync(new URL("corpus/libpcap/ipv6_ext_headers.pcap", SHARED)));
-    const out = readFileSync(new URL("corpus/libpcap/ipv6_ext_headers.tcpdump-4.99.3-v.out", SHARED), "utf8");
+    const frames = corpusFrames("libpcap/ipv6_ext_headers.pcap");
+    const out = corpusText("libpcap/ipv6_ext_headers.tcpdump-4.99.3-v.out");
     expect(frames).toHaveLength(1);
     const p = Ipv6Packet.checked(frames[0].subarray(14));
     const r = parseIpv6(p);

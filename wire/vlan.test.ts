@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { corpusFrames, corpusText, haveShared } from "../test/shared.js";
 import { WireError } from "./errors.js";
 import { EthernetFrame, EtherType } from "./ethernet.js";
 import {
@@ -19,25 +19,6 @@ import {
 
 const hex = (s: string): Uint8Array =>
   Uint8Array.from((s.replace(/\s+/g, "").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)));
-
-const SHARED = new URL("../../shared/", import.meta.url);
-const haveShared = existsSync(SHARED);
-if (!haveShared) console.warn("skipped: ../shared not present");
-
-/** Minimal classic-pcap record splitter for corpus files (test-only; captures/ owns the real reader). */
-function pcapRecords(buf: Uint8Array): Uint8Array[] {
-  const file = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a Buffer would compare unequal
-  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const m = dv.getUint32(0, true);
-  const le = m === 0xa1b2c3d4 || m === 0xa1b23c4d;
-  const out: Uint8Array[] = [];
-  for (let off = 24; off + 16 <= file.byteLength; ) {
-    const cap = dv.getUint32(off + 8, le);
-    out.push(file.subarray(off + 16, off + 16 + cap));
-    off += 16 + cap;
-  }
-  return out;
-}
 
 // tcpdump/802.1ad_QinQ.pcap #1. 802.1ad_QinQ.out: "ethertype 802.1Q-QinQ (0x88a8), length 64: vlan 200,
 // p 0, ethertype 802.1Q (0x8100), vlan 2001, p 0, ethertype ARP (0x0806), Request who-has 172.21.79.100".
@@ -216,8 +197,8 @@ describe("pushTag / popTag", () => {
 
 describe.skipIf(!haveShared)("corpus: QinQpacket.pcap (249 frames, 802.1ad vlan 200)", () => {
   it("every frame's tag and inner EtherType match QinQpacket.out", () => {
-    const frames = pcapRecords(readFileSync(new URL("corpus/tcpdump/QinQpacket.pcap", SHARED)));
-    const lines = readFileSync(new URL("corpus/tcpdump/QinQpacket.out", SHARED), "utf8").trim().split("\n");
+    const frames = corpusFrames("tcpdump/QinQpacket.pcap");
+    const lines = corpusText("tcpdump/QinQpacket.out").trim().split("\n");
     expect(frames.length).toBe(249);
     expect(lines.length).toBe(249);
     frames.forEach((f, i) => {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { corpusFrames, corpusText, haveShared } from "../../test/shared.js";
 import { PrintContext, Truncated } from "./context.js";
 import { printDhcp6 } from "./dhcp6.js";
 
@@ -138,22 +138,6 @@ describe("printDhcp6: crafted messages, checked against tcpdump 4.99.3", () => {
 
 // ---- the tcpdump corpus ------------------------------------------------------------------------
 
-const shared = new URL("../../../shared/", import.meta.url);
-const haveShared = existsSync(new URL("corpus/tcpdump/", shared));
-if (!haveShared) console.warn("skipped: ../shared not present");
-
-/** Classic little-endian pcap records (all corpus files used here are such). */
-function pcapRecords(bytes: Uint8Array): Uint8Array[] {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Uint8Array[] = [];
-  for (let off = 24; off + 16 <= bytes.length; ) {
-    const cap = dv.getUint32(off + 8, true);
-    out.push(bytes.subarray(off + 16, off + 16 + cap));
-    off += 16 + cap;
-  }
-  return out;
-}
-
 /** Ethernet (802.1Q/ad tags skipped) → IPv4/IPv6 → UDP payload, bounded by the IP length. */
 function udpPayload(
   f: Uint8Array,
@@ -207,9 +191,8 @@ function corpusCase(
   ports: readonly number[],
   printer: (b: Uint8Array, length: number, v: number) => string,
 ): number {
-  const dir = new URL("corpus/tcpdump/", shared);
-  const recs = pcapRecords(new Uint8Array(readFileSync(new URL(pcap, dir))));
-  const blocks = outBlocks(readFileSync(new URL(out, dir), "utf8"));
+  const recs = corpusFrames(`tcpdump/${pcap}`);
+  const blocks = outBlocks(corpusText(`tcpdump/${out}`));
   expect(blocks.length).toBe(recs.length);
   let compared = 0;
   recs.forEach((rec, i) => {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { corpusFrames, corpusText, haveShared } from "../../test/shared.js";
 import { PrintContext, type PrintOptions, Truncated } from "./context.js";
 import { printDomain, printName } from "./domain.js";
 
@@ -466,28 +466,12 @@ describe("printDomain: robustness", () => {
 
 // ---- the tcpdump corpus ------------------------------------------------------------------------
 
-const shared = new URL("../../../shared/", import.meta.url);
-const haveShared = existsSync(new URL("corpus/tcpdump/", shared));
-if (!haveShared) console.warn("skipped: ../shared not present");
-
 interface AppPayload {
   readonly tcp: boolean;
   readonly sport: number;
   readonly dport: number;
   readonly payload: Uint8Array;
   readonly length: number;
-}
-
-/** Classic little-endian pcap records (all corpus DNS files are such). */
-function pcapRecords(bytes: Uint8Array): Uint8Array[] {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Uint8Array[] = [];
-  for (let off = 24; off + 16 <= bytes.length; ) {
-    const cap = dv.getUint32(off + 8, true);
-    out.push(bytes.subarray(off + 16, off + 16 + cap));
-    off += 16 + cap;
-  }
-  return out;
 }
 
 /** Ethernet (802.1Q/ad tags skipped) → IPv4/IPv6 → UDP/TCP payload, bounded by the IP length. */
@@ -561,9 +545,8 @@ describe.skipIf(!haveShared)("printDomain: tcpdump corpus", () => {
   ];
   for (const [pcap, out, v] of cases) {
     it(`${out}: every DNS packet's text after the addresses`, () => {
-      const dir = new URL("corpus/tcpdump/", shared);
-      const recs = pcapRecords(new Uint8Array(readFileSync(new URL(pcap, dir))));
-      const blocks = outBlocks(readFileSync(new URL(out, dir), "utf8"));
+      const recs = corpusFrames(`tcpdump/${pcap}`);
+      const blocks = outBlocks(corpusText(`tcpdump/${out}`));
       expect(blocks.length).toBe(recs.length);
       let compared = 0;
       recs.forEach((rec, i) => {
