@@ -4,12 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Bench, BenchRow } from "./harness.js";
 import { pcapBenches } from "./pcap.js";
+import { simBenches } from "./sim.js";
 
 /**
  * `npm run bench [-- --only NAME[,NAME]] [--json] [--rounds N]`: runs vnet and the tools a user would
  * pick instead side by side in one run, and prints ratios (> 1: vnet is better).
  */
-const benches: Bench[] = [...pcapBenches];
+const benches: Bench[] = [...pcapBenches, ...simBenches];
 
 function parseArgs(argv: string[]): { only: string[] | null; json: boolean; rounds: number } {
   let only: string[] | null = null;

@@ -51,7 +51,7 @@ export class Port {
 
   /** Carrier: up and connected to a peer whose port is up too. */
   get carrier(): boolean {
-    return this.#up && this.#peer !== null && this.#peer.peerUp();
+    return this.#up && this.#peer?.peerUp() === true;
   }
 
   /** Largest frame this port sends or accepts: MTU plus the link header (14 bytes; +4 per VLAN tag the owner allows). */
@@ -81,7 +81,8 @@ export class Port {
 
   send(frame: Uint8Array, opts: { allowedTags?: number } = {}): boolean {
     const c = this.counters;
-    if (!this.#up) {
+    // Linux: no carrier (this side down, or the peer's side down, as on a veth pair) drops at the sender.
+    if (!this.#up || (this.#peer !== null && !this.#peer.peerUp())) {
       c.dropTx("carrier-down");
       return false;
     }

@@ -130,7 +130,7 @@ export class Simulator {
         return { events, stoppedBy: Number.isFinite(until) ? "until" : "empty", now: this.#now };
       }
       if (head.time > until) {
-        this.#now = until;
+        if (until > this.#now) this.#now = until; // never move the clock backwards
         return { events, stoppedBy: "until", now: this.#now };
       }
       this.#pop();
