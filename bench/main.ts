@@ -3,6 +3,8 @@ import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Bench, BenchRow } from "./harness.js";
+import { bridgeBenches } from "./bridge.js";
+import { lanBenches } from "./lan.js";
 import { pcapBenches } from "./pcap.js";
 import { simBenches } from "./sim.js";
 
@@ -10,7 +12,7 @@ import { simBenches } from "./sim.js";
  * `npm run bench [-- --only NAME[,NAME]] [--json] [--rounds N]`: runs vnet and the tools a user would
  * pick instead side by side in one run, and prints ratios (> 1: vnet is better).
  */
-const benches: Bench[] = [...pcapBenches, ...simBenches];
+const benches: Bench[] = [...pcapBenches, ...bridgeBenches, ...simBenches, ...lanBenches];
 
 function parseArgs(argv: string[]): { only: string[] | null; json: boolean; rounds: number } {
   let only: string[] | null = null;

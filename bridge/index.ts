@@ -1,0 +1,12 @@
+export { access, type PortVlans, type TrunkOptions, trunk, type VlanMember } from "../vlan/membership.js";
+export {
+  Bridge,
+  BridgeError,
+  type BridgeOptions,
+  type BridgePortOptions,
+  type BridgePortStats,
+  type FdbRow,
+  type MirrorOptions,
+} from "./bridge.js";
+export { Fdb, type FdbEntry, type FdbOptions, fdbKey, type LearnResult, MAC_SPACE } from "./fdb.js";
+export { STORM_GUARD_DEFAULTS, StormGuard, type StormGuardOptions, type StormReport } from "./storm-guard.js";
