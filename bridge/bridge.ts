@@ -6,6 +6,7 @@ import { access, checkVid, type PortVlans, VlanFlag, VlanMembership } from "../v
 import { formatMac, type Mac } from "../wire/addr.js";
 import { VlanTpid } from "../wire/vlan.js";
 import { Fdb, MAC_SPACE } from "./fdb.js";
+import { Rstp, type RstpOptions, type StpRole, type StpShow, StpState } from "./rstp.js";
 import { StormGuard, type StormGuardOptions, type StormReport } from "./storm-guard.js";
 
 export interface BridgeOptions {
@@ -21,8 +22,13 @@ export interface BridgeOptions {
   readonly maxLearned?: number;
   /** Linux `group_fwd_mask`: bit X forwards 01:80:C2:00:00:0X (bits 0–2 are refused, as Linux). */
   readonly groupFwdMask?: number;
-  /** STP running (Linux `stp_state`); vnet has no STP here, this only decides whether BPDUs are consumed. */
-  readonly stp?: boolean;
+  /**
+   * RSTP (802.1D-2004 clause 17, see rstp.ts): `true` or its options runs it (BPDUs go to the engine,
+   * ports start discarding); false (default, as Linux `stp_state 0`) forwards BPDUs like other frames.
+   */
+  readonly stp?: boolean | RstpOptions;
+  /** The bridge's MAC (its bridge ID with the priority); default 02:xx:xx:xx:xx:00 from `sim.rng("bridge:NAME")`. */
+  readonly mac?: Mac;
   /** Storm guard bounds, or false to disable it (then a loop runs until `maxEvents`/`until`). */
   readonly stormGuard?: StormGuardOptions | false;
   /** Minimum simulated time between two FDB sweeps (Linux's gc interval, 4 s). */
@@ -50,7 +56,18 @@ export interface BridgePortOptions {
   /** VLAN membership (used with `vlanFiltering`); default `access(defaultPvid)`. */
   readonly vlans?: PortVlans;
   readonly mtu?: number;
+  /** RSTP port path cost (default 20000, 802.1D-2004 table 17-3 for 1 Gb/s). */
+  readonly stpCost?: number;
+  /** RSTP port priority, a multiple of 16 in 0..240 (default 128). */
+  readonly stpPriority?: number;
+  /** RSTP AdminEdge (`bridge link set dev P … ` / mstpctl `setportadminedge`): forwards at once. */
+  readonly edge?: boolean;
+  /** The port's MAC, source of the BPDUs it sends (default: the bridge MAC + port number). */
+  readonly mac?: Mac;
 }
+
+/** Options that `portOptions()` does not report back. */
+type StpPortOptionKeys = "mtu" | "stpCost" | "stpPriority" | "edge" | "mac";
 
 /** What happened to frames that entered one port. `rx = forwarded + flooded + Σ drops`. */
 export interface BridgePortStats {
@@ -106,6 +123,8 @@ class BridgePortState {
   maxLearned: number;
   groupFwdMask: number;
   attached = true;
+  /** RSTP port state (StpState); Forwarding when STP is off. Read by the forwarding path. */
+  stpState: StpState = StpState.Forwarding;
   readonly vlans: VlanMembership;
   readonly stats = new PortStats();
   ingressMirrors: Port[] = [];
@@ -175,7 +194,11 @@ export class Bridge {
   readonly vlanProtocol: number;
   readonly defaultPvid: number;
   groupFwdMask: number;
-  stp: boolean;
+  /** Whether STP runs (BPDUs are consumed, not forwarded). */
+  readonly stp: boolean;
+  /** The bridge MAC (lowest 48 bits of its bridge ID). */
+  readonly mac: Mac;
+  readonly #rstp: Rstp | null;
   // Per-frame scratch of the VLAN egress path (reset by every forward).
   #ingressTagged = false;
   #tci = 0;
@@ -203,7 +226,26 @@ export class Bridge {
     this.defaultPvid = opts.defaultPvid ?? 1;
     if (this.defaultPvid !== 0) checkVid(this.defaultPvid);
     this.groupFwdMask = checkMask(opts.groupFwdMask ?? 0, true);
-    this.stp = opts.stp ?? false;
+    this.stp = opts.stp !== undefined && opts.stp !== false;
+    this.mac = opts.mac ?? ((0x0200_0000_0000 + sim.rng(`bridge:${name}`).int(0, 0xffff_ffff) * 256) as Mac);
+    this.#rstp = this.stp
+      ? new Rstp(
+          sim,
+          name,
+          this.mac,
+          {
+            setState: (i, state) => {
+              this.#ports[i].stpState = state;
+            },
+            flush: (i) => this.#fdb.flushPort(i),
+            send: (i, frame) => {
+              const p = this.#ports[i];
+              if (p.attached) p.port.send(frame);
+            },
+          },
+          typeof opts.stp === "object" ? opts.stp : {},
+        )
+      : null;
     this.#guard = opts.stormGuard === false ? null : new StormGuard(sim, name, opts.stormGuard ?? {});
   }
 
@@ -217,6 +259,11 @@ export class Bridge {
     this.#ports.push(st);
     this.#byPort.set(port, st);
     port.onReceive((frame) => this.#forward(frame, st));
+    this.#rstp?.addPort(st.index, port, opts.mac ?? (((this.mac + st.index + 1) % 2 ** 48) as Mac), {
+      cost: opts.stpCost,
+      priority: opts.stpPriority,
+      edge: opts.edge,
+    });
     return port;
   }
 
@@ -227,6 +274,7 @@ export class Bridge {
     port.onReceive(null);
     this.#fdb.flushPort(st.index, true);
     this.#byPort.delete(port);
+    this.#rstp?.removePort(st.index);
   }
 
   /** The bridge's ports in the order they were added. */
@@ -240,10 +288,20 @@ export class Bridge {
 
   /** Changes per-port settings (`bridge link set dev P learning off flood off isolated on …`). */
   setPortOptions(port: Port, opts: BridgePortOptions): void {
-    this.#state(port).apply(opts);
+    const st = this.#state(port);
+    st.apply(opts);
+    if (
+      this.#rstp !== null &&
+      (opts.stpCost !== undefined || opts.stpPriority !== undefined || opts.edge !== undefined)
+    )
+      this.#rstp.setPortOptions(st.index, {
+        cost: opts.stpCost,
+        priority: opts.stpPriority,
+        edge: opts.edge,
+      });
   }
 
-  portOptions(port: Port): Required<Omit<BridgePortOptions, "mtu">> & { readonly mtu: number } {
+  portOptions(port: Port): Required<Omit<BridgePortOptions, StpPortOptionKeys>> & { readonly mtu: number } {
     const s = this.#state(port);
     return {
       learning: s.learning,
@@ -367,6 +425,27 @@ export class Bridge {
     this.#guard?.clear();
   }
 
+  /** RSTP state like `mstpctl showbridge` / `showport` (null when STP is off). */
+  stpShow(): StpShow | null {
+    return this.#rstp?.show() ?? null;
+  }
+
+  /** The RSTP role of a port (null when STP is off). */
+  stpRole(port: Port): StpRole | null {
+    return this.#rstp?.role(this.#state(port).index) ?? null;
+  }
+
+  /** The port's state as `bridge link` shows it: "forwarding", "learning" or "discarding" (Linux: blocking). */
+  stpState(port: Port): "discarding" | "learning" | "forwarding" {
+    const s = this.#state(port).stpState;
+    return s === StpState.Forwarding ? "forwarding" : s === StpState.Learning ? "learning" : "discarding";
+  }
+
+  /** Stops the RSTP hello timer, so that `sim.run()` can end with an empty queue. */
+  stpStop(): void {
+    this.#rstp?.stop();
+  }
+
   /**
    * The forwarding decision for a frame that entered on `ingress`, synchronously: learns, then sends
    * copies out of the egress ports (Port.send; the links deliver them later). The port handler calls
@@ -420,6 +499,12 @@ export class Bridge {
         this.#drop(ing, "link-local");
         return;
       } // pause frames: always dropped
+      if (x === 0 && this.#rstp !== null) {
+        // A BPDU: to the spanning-tree engine (Linux br_stp_rcv), never forwarded.
+        this.#rstp.receive(ing.index, frame);
+        this.#drop(ing, "link-local");
+        return;
+      }
       const mask = ing.groupFwdMask | this.groupFwdMask;
       if (!((x === 0 && !this.stp) || (mask & (1 << x)) !== 0)) linkLocal = true; // consumed after learning
     }
@@ -451,7 +536,8 @@ export class Bridge {
       this.#taggedCopy = null;
     }
     const now = this.sim.now;
-    if (ing.learning) {
+    const stpState = ing.stpState;
+    if (ing.learning && stpState !== StpState.Discarding) {
       const src =
         ((s0 << 8) | frame[7]) * 0x1_0000_0000 +
         ((frame[8] << 24) >>> 0) +
@@ -460,6 +546,11 @@ export class Bridge {
     }
     if (linkLocal) {
       this.#drop(ing, "link-local");
+      return;
+    }
+    if (stpState !== StpState.Forwarding) {
+      // br_handle_frame: a port that is not forwarding learns (in learning state) and drops.
+      this.#drop(ing, "stp-state");
       return;
     }
     const guard = this.#guard;
@@ -486,7 +577,7 @@ export class Bridge {
       this.#drop(ing, "same-port");
       return;
     }
-    if (!out.attached || !out.port.carrier) {
+    if (!out.attached || !out.port.carrier || out.stpState !== StpState.Forwarding) {
       this.#drop(ing, "port-down");
       return;
     }
@@ -522,7 +613,7 @@ export class Bridge {
         continue;
       if (!p.attached || (ing.isolated && p.isolated)) continue;
       if (filtering && (p.vlans.flags(vid) & VlanFlag.Member) === 0) continue;
-      if (!p.port.carrier) continue;
+      if (!p.port.carrier || p.stpState !== StpState.Forwarding) continue;
       this.#transmit(p, frame, vid);
       copies++;
     }

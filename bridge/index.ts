@@ -9,4 +9,16 @@ export {
   type MirrorOptions,
 } from "./bridge.js";
 export { Fdb, type FdbEntry, type FdbOptions, fdbKey, type LearnResult, MAC_SPACE } from "./fdb.js";
+export {
+  pathCostForSpeed,
+  Rstp,
+  RstpError,
+  type RstpHost,
+  type RstpOptions,
+  type RstpPortOptions,
+  type StpPortRow,
+  type StpRole,
+  type StpShow,
+  StpState,
+} from "./rstp.js";
 export { STORM_GUARD_DEFAULTS, StormGuard, type StormGuardOptions, type StormReport } from "./storm-guard.js";
