@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from "node:fs";
-import { internetChecksum, onesSum, pseudoHeaderSumV4 } from "../wire/checksum.js";
 import type { Ipv4 } from "../wire/addr.js";
+import { internetChecksum, onesSum, pseudoHeaderSumV4 } from "../wire/checksum.js";
 
 /**
  * Writes a classic µs pcap of `count` real-looking Ethernet frames of mixed sizes (TCP data and

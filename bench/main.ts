@@ -2,8 +2,8 @@
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Bench, BenchRow } from "./harness.js";
 import { bridgeBenches } from "./bridge.js";
+import type { Bench, BenchRow } from "./harness.js";
 import { lanBenches } from "./lan.js";
 import { pcapBenches } from "./pcap.js";
 import { simBenches } from "./sim.js";
@@ -28,7 +28,9 @@ function parseArgs(argv: string[]): { only: string[] | null; json: boolean; roun
       for (const b of benches) console.log(`${b.name}\t${b.describe}`);
       process.exit(0);
     } else {
-      console.error(`vnet bench: unknown argument ${JSON.stringify(a)} (use --only NAME, --json, --rounds N, --list)`);
+      console.error(
+        `vnet bench: unknown argument ${JSON.stringify(a)} (use --only NAME, --json, --rounds N, --list)`,
+      );
       process.exit(2);
     }
   }
@@ -44,7 +46,9 @@ async function main(): Promise<void> {
   const { only, json, rounds } = parseArgs(process.argv.slice(2));
   const unknown = (only ?? []).filter((n) => !benches.some((b) => b.name === n));
   if (unknown.length) {
-    console.error(`vnet bench: no benchmark named ${unknown.join(", ")} (have: ${benches.map((b) => b.name).join(", ")})`);
+    console.error(
+      `vnet bench: no benchmark named ${unknown.join(", ")} (have: ${benches.map((b) => b.name).join(", ")})`,
+    );
     process.exit(2);
   }
   const workDir = join(tmpdir(), "vnet-bench");
@@ -63,9 +67,21 @@ async function main(): Promise<void> {
   }
   if (json) return;
   const header = ["name", "unit", "vnet", "peer", "peer value", "ratio", "load"];
-  const table = rows.map((r) => [r.name, r.unit, fmt(r.vnet), r.peer, fmt(r.peer_value), r.ratio === null ? "-" : `${r.ratio}×`, String(r.loadavg)]);
+  const table = rows.map((r) => [
+    r.name,
+    r.unit,
+    fmt(r.vnet),
+    r.peer,
+    fmt(r.peer_value),
+    r.ratio === null ? "-" : `${r.ratio}×`,
+    String(r.loadavg),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   console.log(line(widths.map((w) => "-".repeat(w))));
   for (const t of table) console.log(line(t));

@@ -4,7 +4,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openCapture } from "../captures/reader.js";
 import { writeMixedPcap } from "./gen.js";
-import { type Bench, type BenchContext, haveCommand, median, rateRow, timeAsync, timeCommand, timeIt } from "./harness.js";
+import {
+  type Bench,
+  type BenchContext,
+  haveCommand,
+  median,
+  rateRow,
+  timeAsync,
+  timeCommand,
+  timeIt,
+} from "./harness.js";
 
 const PACKETS = 1_000_000;
 
@@ -92,12 +101,16 @@ const printBench: Bench = {
   async run(ctx) {
     const path = mixedCapture(ctx);
     const cli = fileURLToPath(new URL("../cli/main.js", import.meta.url));
-    const vnetT = await median(ctx.rounds, () => timeCommand(`node '${cli}' inspect -n '${path}' > /dev/null 2>&1`));
+    const vnetT = await median(ctx.rounds, () =>
+      timeCommand(`node '${cli}' inspect -n '${path}' > /dev/null 2>&1`),
+    );
     if (!haveCommand("tcpdump")) {
       return [rateRow("pcap-print", "packets/s", PACKETS / vnetT, "tcpdump (not installed)", null)];
     }
     const tcpT = await median(ctx.rounds, () => timeCommand(`tcpdump -n -r '${path}' > /dev/null 2>&1`));
-    return [rateRow("pcap-print", "packets/s", PACKETS / vnetT, "tcpdump -n -r F > /dev/null", PACKETS / tcpT)];
+    return [
+      rateRow("pcap-print", "packets/s", PACKETS / vnetT, "tcpdump -n -r F > /dev/null", PACKETS / tcpT),
+    ];
   },
 };
 

@@ -1,8 +1,10 @@
-import { type CaptureReader, openCapture } from "../captures/reader.js";
+import { CaptureError } from "../captures/errors.js";
 import { compileFilter, type PacketFilter } from "../captures/filter.js";
-import { type InspectOptions, TcpdumpPrinter } from "../captures/print/index.js";
+import { FAST_LINE_MAX, type InspectOptions, TcpdumpPrinter } from "../captures/print/index.js";
+import { type CaptureReader, openCapture } from "../captures/reader.js";
 import { CaptureStats, packetJson } from "../captures/stats.js";
 import { summarize } from "../captures/summary.js";
+import { checkInputFile, withPath } from "./files.js";
 import type { Output } from "./output.js";
 
 export interface InspectArgs {
@@ -32,6 +34,11 @@ const LINK_NAMES: Record<number, string> = {
  * the fault itself is thrown as a CaptureError for the caller to report.
  */
 export function inspect(args: InspectArgs, out: Output, err: (line: string) => void): void {
+  checkInputFile(args.file);
+  withPath(args.file, () => inspectFile(args, out, err));
+}
+
+function inspectFile(args: InspectArgs, out: Output, err: (line: string) => void): void {
   const reader: CaptureReader = openCapture(args.file);
   try {
     const h = reader.header;
@@ -54,23 +61,52 @@ export function inspect(args: InspectArgs, out: Output, err: (line: string) => v
     const stats = args.stats ? new CaptureStats() : null;
     const limit = args.count ?? Number.POSITIVE_INFINITY;
     let matched = 0;
-    for (let rec = reader.next(); rec !== null && matched < limit && !out.closed; rec = reader.next()) {
-      if (!filterFor(rec.linkType)(rec.data, rec.origLen)) continue;
+    // An empty expression matches everything: its filter is still compiled (above) but not called.
+    const everything = args.expression.trim() === "";
+    let filterLink = Number.NaN;
+    let filter: PacketFilter | null = null;
+    // With --stats, a fault in the file still shows the statistics of the packets before it (as the
+    // packets before it are printed), then the error.
+    let fault: CaptureError | null = null;
+    const next = () => {
+      try {
+        return reader.next();
+      } catch (e) {
+        if (!(stats && e instanceof CaptureError)) throw e;
+        fault = e;
+        return null;
+      }
+    };
+    for (let rec = next(); rec !== null && matched < limit && !out.closed; rec = next()) {
+      if (rec.linkType !== filterLink) {
+        filter = filterFor(rec.linkType);
+        filterLink = rec.linkType;
+      }
+      if (!everything && !(filter as PacketFilter)(rec.data, rec.origLen)) continue;
       matched++;
       if (stats) {
         stats.add(rec);
       } else if (args.json) {
         const line = printer.format(rec, matched);
-        out.line(packetJson(matched, rec, summarize(rec.data, rec.origLen, rec.linkType), line.replace(/\n$/, "")));
+        out.line(
+          packetJson(matched, rec, summarize(rec.data, rec.origLen, rec.linkType), line.replace(/\n$/, "")),
+        );
       } else {
-        const text = printer.format(rec, matched);
-        out.line(text.endsWith("\n") ? text.slice(0, -1) : text);
+        // Common packets: the printer writes the line's bytes straight into the output buffer.
+        const at = out.reserve(FAST_LINE_MAX);
+        const end = printer.formatInto(rec, matched, out.buffer, at);
+        if (end >= 0) out.commit(end);
+        else {
+          const text = printer.formatGeneral(rec, matched);
+          out.line(text.endsWith("\n") ? text.slice(0, -1) : text);
+        }
       }
     }
     if (stats) {
       if (args.json) for (const l of stats.toJsonLines()) out.line(l);
       else out.line(stats.toText().replace(/\n$/, ""));
     }
+    if (fault) throw fault;
   } finally {
     out.flush();
     reader.close();

@@ -9,6 +9,7 @@ import { hideBin } from "yargs/helpers";
 import { convertCapture } from "../captures/convert.js";
 import type { TimeFormat } from "../captures/print/index.js";
 import { describeError, UsageError } from "./errors.js";
+import { checkInputFile, checkOutputFile } from "./files.js";
 import { inspect } from "./inspect.js";
 import { Output } from "./output.js";
 
@@ -28,14 +29,115 @@ function normaliseArgv(argv: string[]): string[] {
   });
 }
 
+const COMMANDS = ["inspect", "convert"] as const;
+
+/** An unknown first word is an unknown command (yargs alone would call it an "unknown argument"). */
+function checkCommand(argv: string[]): void {
+  const first = argv[0];
+  if (first === undefined || first.startsWith("-") || (COMMANDS as readonly string[]).includes(first)) return;
+  const near = COMMANDS.find((c) => c.startsWith(first.slice(0, 2)));
+  throw new UsageError(
+    `unknown command ${JSON.stringify(first)}${near ? ` (did you mean ${near}?)` : ""}; commands: ${COMMANDS.join(", ")} (see vnet --help)`,
+  );
+}
+
+/** The options each command takes (long names; one-letter names are short options), for error messages. */
+const KNOWN_OPTIONS: Record<
+  string,
+  { readonly flags: readonly string[]; readonly withValue: readonly string[] }
+> = {
+  inspect: {
+    flags: ["n", "e", "v", "q", "x", "X", "A", "number", "tttt", "nano", "stats", "json"],
+    withValue: ["c", "t-count"],
+  },
+  convert: { flags: ["nano"], withValue: ["format"] },
+};
+
+/**
+ * The first option on the command line that the command does not take, or null. Used only to word
+ * an error yargs already found: `vnet inspect --bogus F` makes yargs take F as the value of --bogus
+ * and complain about a missing file, while the real mistake is the option.
+ */
+function unknownOption(argv: readonly string[]): string | null {
+  const known = KNOWN_OPTIONS[argv[0] ?? ""];
+  const always = ["help", "version"];
+  for (const tok of argv.slice(1)) {
+    if (tok === "--") break;
+    if (tok.startsWith("--")) {
+      const name = tok.slice(2).split("=")[0];
+      const bare = name.startsWith("no-") ? name.slice(3) : name;
+      const ok =
+        always.includes(bare) || (known && (known.flags.includes(bare) || known.withValue.includes(bare)));
+      if (!ok) return tok;
+    } else if (tok.startsWith("-") && tok.length > 1) {
+      for (const ch of tok.slice(1)) {
+        if (known?.withValue.includes(ch)) break; // -c5: the rest is the value
+        if (!known?.flags.includes(ch)) return tok.length === 2 ? tok : `-${ch} (in ${tok})`;
+      }
+    }
+  }
+  return null;
+}
+
+/** `-c N` as tcpdump takes it: a whole number greater than 0. */
+function packetCount(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`invalid packet count ${raw}`);
+  return n;
+}
+
+/** Errors about convert's temporary file name the output the user asked for. */
+function convertError(e: unknown, out: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err instanceof Error && typeof err.path === "string" && err.path.startsWith(`${out}.tmp-`))
+    err.path = out;
+  return e;
+}
+
+/** Stands for a lone `-` in a filter expression while yargs parses (yargs would drop it). */
+const MINUS = "\u0000-";
+
+/**
+ * A lone `-` is not an option to yargs, which drops it. As the input file (the command's first
+ * positional) it means standard input, as in `tcpdump -r -`; later it is filter arithmetic
+ * (`len - 14 > 100`), kept as MINUS and turned back by `expressionOf`.
+ */
+function protectDashes(argv: string[]): string[] {
+  const withValue = KNOWN_OPTIONS[argv[0] ?? ""]?.withValue ?? [];
+  const out = [...argv];
+  let seenPositional = false;
+  for (let i = 1; i < out.length; i++) {
+    const t = out[i];
+    if (t === "-") {
+      out[i] = seenPositional ? MINUS : "/dev/stdin";
+      seenPositional = true;
+    } else if (t === "--" || !t.startsWith("-")) {
+      seenPositional = true;
+    } else {
+      const name = t.startsWith("--") ? t.slice(2) : t.length === 2 ? t[1] : "";
+      if (!t.includes("=") && withValue.includes(name)) i++; // skip the option's value
+    }
+  }
+  return out;
+}
+
+function expressionOf(words: readonly string[] | undefined): string {
+  return (words ?? []).map((w) => (w === MINUS ? "-" : w)).join(" ");
+}
+
 function timeFormat(tCount: number): TimeFormat {
   if (tCount === 0) return "time";
   if (tCount === 1) return "none";
   if (tCount === 4) return "datetime";
-  throw new UsageError(`-${"t".repeat(tCount)} is not supported (use -t for no timestamp or -tttt for date and time)`);
+  throw new UsageError(
+    `-${"t".repeat(tCount)} is not supported (use -t for no timestamp or -tttt for date and time)`,
+  );
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(rawArgv: string[]): Promise<number> {
+  checkCommand(rawArgv);
+  const argv = protectDashes(normaliseArgv(rawArgv));
   let exitCode = 0;
   const run = (fn: () => void) => {
     try {
@@ -46,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
       exitCode = code;
     }
   };
-  await yargs(normaliseArgv(argv))
+  await yargs(argv)
     .scriptName("vnet")
     .usage("$0 <command> [options]")
     .parserConfiguration({ "parse-positional-numbers": false })
@@ -55,8 +157,16 @@ async function main(argv: string[]): Promise<number> {
       "print a pcap/pcapng capture the way tcpdump does (optionally filtered)",
       (y) =>
         y
-          .positional("file", { type: "string", demandOption: true, describe: "capture file (pcap or pcapng)" })
-          .positional("expression", { type: "string", array: true, describe: "pcap-filter expression, e.g. tcp port 80" })
+          .positional("file", {
+            type: "string",
+            demandOption: true,
+            describe: "capture file (pcap or pcapng; - for standard input)",
+          })
+          .positional("expression", {
+            type: "string",
+            array: true,
+            describe: "pcap-filter expression, e.g. tcp port 80",
+          })
           .option("n", { type: "boolean", describe: "don't resolve names (always on: vnet never resolves)" })
           .option("e", { type: "boolean", describe: "print the link-level header" })
           .option("v", { type: "count", describe: "more detail (-v, -vv, -vvv)" })
@@ -64,12 +174,15 @@ async function main(argv: string[]): Promise<number> {
           .option("x", { type: "count", describe: "hex dump of each packet (-xx: with the link header)" })
           .option("X", { type: "count", describe: "hex and ASCII dump (-XX: with the link header)" })
           .option("A", { type: "boolean", describe: "ASCII dump of each packet" })
-          .option("c", { type: "number", describe: "stop after N packets" })
+          .option("c", { type: "string", requiresArg: true, describe: "stop after N packets" })
           .option("number", { type: "boolean", describe: "-#: print the packet number first" })
           .option("t-count", { type: "number", default: 0, hidden: true })
           .option("tttt", { type: "boolean", describe: "-tttt: date and time (UTC)" })
           .option("nano", { type: "boolean", describe: "nanosecond timestamps" })
-          .option("stats", { type: "boolean", describe: "summary: protocols, conversations, top talkers, rates" })
+          .option("stats", {
+            type: "boolean",
+            describe: "summary: protocols, conversations, top talkers, rates",
+          })
           .option("json", { type: "boolean", describe: "one JSON object per line (with --stats too)" })
           .example("$0 inspect capture.pcap -n -v", "decode like tcpdump -n -v")
           .example("$0 inspect capture.pcapng -e 'udp port 53'", "DNS only, with MAC addresses")
@@ -77,14 +190,12 @@ async function main(argv: string[]): Promise<number> {
       (a) =>
         run(() => {
           const x = a.X > 0 ? a.X : a.x;
-          if (a.c !== undefined && (!Number.isInteger(a.c) || a.c < 0)) {
-            throw new UsageError(`-c wants a packet count, got ${JSON.stringify(String(a.c))}`);
-          }
+          const count = packetCount(a.c);
           const out = new Output();
           inspect(
             {
               file: a.file,
-              expression: (a.expression ?? []).join(" "),
+              expression: expressionOf(a.expression),
               print: {
                 verbose: a.v,
                 linkHeader: a.e ?? false,
@@ -96,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
                 time: a.tttt ? "datetime" : timeFormat(a["t-count"]),
                 nano: a.nano ?? false,
               },
-              count: a.c,
+              ...(count !== undefined ? { count } : {}),
               stats: a.stats ?? false,
               json: a.json ?? false,
             },
@@ -120,20 +231,33 @@ async function main(argv: string[]): Promise<number> {
       (a) =>
         run(() => {
           const ext = extname(a.out).toLowerCase();
-          const format = a.format ?? (ext === ".pcapng" ? "pcapng" : ext === ".pcap" || ext === ".cap" ? "pcap" : null);
-          if (!format) throw new UsageError(`cannot tell the output format from ${JSON.stringify(a.out)}: use --format pcap|pcapng`);
-          const r = convertCapture(a.in, a.out, { format, ...(a.nano !== undefined ? { nano: a.nano } : {}) });
-          stderrLine(`${a.out}: ${r.records} records, ${r.interfaces} interface${r.interfaces === 1 ? "" : "s"} (${format})`);
+          const format =
+            a.format ?? (ext === ".pcapng" ? "pcapng" : ext === ".pcap" || ext === ".cap" ? "pcap" : null);
+          if (!format)
+            throw new UsageError(
+              `cannot tell the output format from ${JSON.stringify(a.out)}: use --format pcap|pcapng`,
+            );
+          checkInputFile(a.in);
+          checkOutputFile(a.out);
+          let r: ReturnType<typeof convertCapture>;
+          try {
+            r = convertCapture(a.in, a.out, { format, ...(a.nano !== undefined ? { nano: a.nano } : {}) });
+          } catch (e) {
+            throw convertError(e, a.out);
+          }
+          stderrLine(
+            `${a.out}: ${r.records} records, ${r.interfaces} interface${r.interfaces === 1 ? "" : "s"} (${format})`,
+          );
         }),
     )
-    .demandCommand(1, "vnet: give a command (see --help)")
+    .demandCommand(1, `give a command: ${COMMANDS.join(" or ")}`)
     .strict()
     .recommendCommands()
     .fail((msg, e) => {
+      // Throwing stops yargs here (a returning handler lets it go on to run the command anyway).
       if (e) throw e;
-      stderrLine(`vnet: ${msg}`);
-      stderrLine("(see vnet --help)");
-      exitCode = 2;
+      const bad = unknownOption(argv);
+      throw new UsageError(bad ? `unknown option ${bad} (see vnet --help)` : `${msg} (see vnet --help)`);
     })
     .help()
     .version()
@@ -141,6 +265,11 @@ async function main(argv: string[]): Promise<number> {
     .parseAsync();
   return exitCode;
 }
+
+// `vnet --help | head -1`: yargs writes with console.log; a closed pipe must end the command quietly.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code !== "EPIPE") throw e;
+});
 
 main(hideBin(process.argv)).then(
   (code) => {

@@ -34,6 +34,90 @@ export interface TcpSeqBase {
   ack: number;
 }
 
+/**
+ * The TCP relative-sequence table (tcpdump's tcp_seq_hash4 / tcp_seq_hash6), keyed by conversation:
+ * (address, port) of one side, then of the other, in the order tcpdump's `rev` test picks.
+ *
+ * This lookup runs for every ACK segment, so IPv4 keys are not strings: the two addresses and the
+ * two ports (as 32-bit integers) are hashed into a bucket of a fixed array, and entries of one
+ * bucket are chained and told apart by comparing all three key words, as tcpdump's own hash table
+ * does (an array index is cheaper than any Map lookup). IPv6 conversations use a Map keyed by a
+ * string of 16-bit code units made from the address bytes (still no text formatting).
+ */
+export class TcpSeqTable {
+  /** IPv4 buckets, allocated on first use (V4_BUCKETS chain heads). */
+  #v4: (V4Entry | undefined)[] | null = null;
+  readonly #v6 = new Map<string, TcpSeqBase>();
+
+  /**
+   * The entry for the segment whose IP header is `iph` (at offset `ip`): `rev` false keys it (src,
+   * sport, dst, dport), true (dst, dport, src, sport), as tcpdump does so both directions share one entry.
+   */
+  get(iph: Uint8Array, rev: boolean, sport: number, dport: number, ip = 0): TcpSeqBase | undefined {
+    if (iph[ip] >> 4 === 6) return this.#v6.get(v6Key(iph, ip, rev, sport, dport));
+    const src = (iph[ip + 12] << 24) | (iph[ip + 13] << 16) | (iph[ip + 14] << 8) | iph[ip + 15];
+    const dst = (iph[ip + 16] << 24) | (iph[ip + 17] << 16) | (iph[ip + 18] << 8) | iph[ip + 19];
+    const a = rev ? dst : src;
+    const b = rev ? src : dst;
+    const ports = rev ? (dport << 16) | sport : (sport << 16) | dport;
+    if (this.#v4 === null) return undefined;
+    for (let e = this.#v4[v4Hash(a, b, ports)]; e !== undefined; e = e.next) {
+      if (e.a === a && e.b === b && e.ports === ports) return e;
+    }
+    return undefined;
+  }
+
+  /** Stores `e`'s bases for the conversation `get` looks up with the same arguments. */
+  set(iph: Uint8Array, rev: boolean, sport: number, dport: number, e: TcpSeqBase, ip = 0): void {
+    if (iph[ip] >> 4 === 6) {
+      this.#v6.set(v6Key(iph, ip, rev, sport, dport), { seq: e.seq, ack: e.ack });
+      return;
+    }
+    const old = this.get(iph, rev, sport, dport, ip) as V4Entry | undefined;
+    if (old !== undefined) {
+      old.seq = e.seq;
+      old.ack = e.ack;
+      return;
+    }
+    const src = (iph[ip + 12] << 24) | (iph[ip + 13] << 16) | (iph[ip + 14] << 8) | iph[ip + 15];
+    const dst = (iph[ip + 16] << 24) | (iph[ip + 17] << 16) | (iph[ip + 18] << 8) | iph[ip + 19];
+    const a = rev ? dst : src;
+    const b = rev ? src : dst;
+    const ports = rev ? (dport << 16) | sport : (sport << 16) | dport;
+    const h = v4Hash(a, b, ports);
+    this.#v4 ??= new Array<V4Entry | undefined>(V4_BUCKETS).fill(undefined);
+    this.#v4[h] = { seq: e.seq, ack: e.ack, a, b, ports, next: this.#v4[h] };
+  }
+}
+
+/** An IPv4 conversation: the key words (addresses and ports as signed 32-bit integers) and the next entry with the same hash. */
+interface V4Entry extends TcpSeqBase {
+  readonly a: number;
+  readonly b: number;
+  readonly ports: number;
+  readonly next: V4Entry | undefined;
+}
+
+const V4_BUCKETS = 8192;
+
+/** Mixes the three key words into a bucket index (multiplicative hashing; collisions are chained). */
+function v4Hash(a: number, b: number, ports: number): number {
+  let h = Math.imul(a, 0x9e3779b1);
+  h = Math.imul(h ^ b, 0x85ebca77);
+  h = Math.imul(h ^ ports, 0xc2b2ae3d);
+  return (h ^ (h >>> 15)) & (V4_BUCKETS - 1);
+}
+
+/** IPv6 key: 8 + 8 address groups and 2 ports as UTF-16 code units (exact; 36 bytes of key). */
+function v6Key(iph: Uint8Array, ip: number, rev: boolean, sport: number, dport: number): string {
+  const a = ip + (rev ? 24 : 8);
+  const b = ip + (rev ? 8 : 24);
+  let k = "";
+  for (let i = 0; i < 16; i += 2) k += String.fromCharCode((iph[a + i] << 8) | iph[a + i + 1]);
+  for (let i = 0; i < 16; i += 2) k += String.fromCharCode((iph[b + i] << 8) | iph[b + i + 1]);
+  return k + String.fromCharCode(rev ? dport : sport, rev ? sport : dport);
+}
+
 export class PrintContext {
   #s = "";
   /**
@@ -44,7 +128,7 @@ export class PrintContext {
   /** Length of the link-level header (tcpdump's `ndo_ll_hdr_len`): -x/-X/-A dumps start after it. */
   llHdrLen = 0;
   /** TCP relative-sequence state, keyed by conversation; lives as long as the context (one file). */
-  readonly tcpSeq = new Map<string, TcpSeqBase>();
+  readonly tcpSeq = new TcpSeqTable();
   constructor(readonly opts: PrintOptions) {}
   out(s: string): void {
     this.#s += s;
@@ -104,10 +188,19 @@ export function local(p: PrintContext, proto: string, fn: () => void): void {
   try {
     fn();
   } catch (e) {
-    if (!(e instanceof TruncatedHere)) throw e;
-    p.proto = proto;
-    p.trunc();
+    localCatch(p, proto, e);
   }
+}
+
+/**
+ * The `catch` half of `local`, for the printers every packet goes through (IPv4, IPv6, TCP, ICMP):
+ * they write `try { body(…) } catch (e) { localCatch(p, proto, e) }` so that no closure is
+ * allocated per packet. Prints ` [|proto]` for a `TruncatedHere`, rethrows anything else.
+ */
+export function localCatch(p: PrintContext, proto: string, e: unknown): void {
+  if (!(e instanceof TruncatedHere)) throw e;
+  p.proto = proto;
+  p.trunc();
 }
 
 /** Throws Truncated unless `b` has `n` bytes from `off`. */

@@ -1,6 +1,6 @@
 /** ICMPv4 as tcpdump 4.99.3 prints it (print-icmp.c; RFC 4884 extension objects are not decoded). */
 import { internetChecksum } from "../../wire/checksum.js";
-import { local, type PrintContext, tcheck, u8, u16, u32 } from "./context.js";
+import { localCatch, type PrintContext, tcheck, u8, u16, u32 } from "./context.js";
 import { cksumShouldBe, ipPrint } from "./ip.js";
 import { hex, hex8, ip4At } from "./util.js";
 
@@ -55,7 +55,11 @@ export function icmpPrint(
   fragmented: boolean,
 ): void {
   p.proto = "icmp";
-  local(p, "icmp", () => icmpBody(p, b, plen, fragmented));
+  try {
+    icmpBody(p, b, plen, fragmented);
+  } catch (e) {
+    localCatch(p, "icmp", e);
+  }
 }
 
 function icmpBody(p: PrintContext, b: Uint8Array, plen: number, fragmented: boolean): void {

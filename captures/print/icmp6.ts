@@ -2,7 +2,7 @@
  * ICMPv6 as tcpdump 4.99.3 prints it (print-icmp6.c): errors, echo, NDP with options (at -v), MLD and
  * MLDv2. Router renumbering, node information, RPL and mobility messages are not decoded.
  */
-import { local, need, type PrintContext, Truncated, tcheck, u8, u16, u32 } from "./context.js";
+import { localCatch, need, type PrintContext, Truncated, tcheck, u8, u16, u32 } from "./context.js";
 import { cksumShouldBe, transportCksum } from "./ip.js";
 import { bitNames, HEX2, hex4, hexDump, ip6At } from "./util.js";
 
@@ -270,7 +270,11 @@ export function icmp6Print(
   fragmented: boolean,
 ): void {
   p.proto = "icmp6";
-  local(p, "icmp6", () => icmp6Body(p, b, length, iph, fragmented));
+  try {
+    icmp6Body(p, b, length, iph, fragmented);
+  } catch (e) {
+    localCatch(p, "icmp6", e);
+  }
 }
 
 function icmp6Body(

@@ -6,11 +6,13 @@
 import type { CaptureRecord } from "../record.js";
 import { PrintContext, type PrintOptions, Truncated } from "./context.js";
 import { linkPrint } from "./ether.js";
-import { formatTimestamp, type TimeFormat } from "./time.js";
+import { FAST_LINE_MAX, fastEther, putUint, putUintZero } from "./fast.js";
+import { formatTimestamp, scaleFraction, type TimeFormat } from "./time.js";
 import { asciiDump, hexAsciiDump, hexDump } from "./util.js";
 
 export type { PrintOptions } from "./context.js";
 export { PrintContext, Truncated } from "./context.js";
+export { FAST_LINE_MAX } from "./fast.js";
 export { formatTimestamp, type TimeFormat } from "./time.js";
 
 export interface InspectOptions extends PrintOptions {
@@ -37,13 +39,27 @@ export const DEFAULT_INSPECT_OPTIONS: InspectOptions = {
 /** libpcap's MAXIMUM_SNAPLEN. */
 const MAXIMUM_SNAPLEN = 262144;
 
+const decoder = new TextDecoder();
+
 export class TcpdumpPrinter {
   readonly opts: InspectOptions;
   readonly #p: PrintContext;
+  /** Whether the options allow the byte-level fast path (fast.ts): the defaults, any -t style, -#, --nano. */
+  readonly #fastOpts: boolean;
+  /** The timestamp text up to and including the "." for the second `#tsSec` (one line's worth, reused per second). */
+  #tsSec = Number.NaN;
+  #tsPrefix = new Uint8Array(0);
+  /** The same prefix as text, for the general path. */
+  #tsTextSec = Number.NaN;
+  #tsText = "";
+  /** Scratch line for `format` when the fast path prints the record. */
+  #scratch: Uint8Array | null = null;
 
   constructor(opts: Partial<InspectOptions> = {}) {
     this.opts = { ...DEFAULT_INSPECT_OPTIONS, ...opts };
     this.#p = new PrintContext(this.opts);
+    const o = this.opts;
+    this.#fastOpts = o.verbose === 0 && !o.linkHeader && !o.quick && o.hex === 0 && !o.hexAscii && !o.ascii;
   }
 
   /**
@@ -51,6 +67,73 @@ export class TcpdumpPrinter {
    * packet, the -x/-X/-A dump, and a final newline (the result may hold several lines).
    */
   format(rec: CaptureRecord, n: number): string {
+    if (this.#fastOpts) {
+      this.#scratch ??= new Uint8Array(FAST_LINE_MAX);
+      const end = this.formatInto(rec, n, this.#scratch, 0);
+      // The fast path writes ASCII only, so any ASCII-compatible decoder gives the same text.
+      if (end >= 0) return decoder.decode(this.#scratch.subarray(0, end));
+    }
+    return this.formatGeneral(rec, n);
+  }
+
+  /**
+   * The fast path: writes `format(rec, n)`'s text as ASCII bytes into `buf` at `pos` and returns the
+   * end, or returns -1 without writing anything that matters or changing any state when the record
+   * needs the general printer (then call `format` or `formatGeneral`). `buf` must have at least
+   * `FAST_LINE_MAX` bytes free from `pos`.
+   */
+  formatInto(rec: CaptureRecord, n: number, buf: Uint8Array, pos: number): number {
+    if (!this.#fastOpts || rec.linkType !== 1) return -1;
+    const caplen = rec.data.byteLength;
+    const len = rec.origLen;
+    // Invalid record headers and timestamps tcpdump cannot convert: the general path words them.
+    if (caplen === 0 || len < caplen || len > MAXIMUM_SNAPLEN || (rec.tsSec & 0x80000000) !== 0) return -1;
+    const o = this.opts;
+    if (o.number) {
+      // `%5u  `
+      for (let w = n < 10 ? 4 : n < 100 ? 3 : n < 1000 ? 2 : n < 10000 ? 1 : 0; w > 0; w--) buf[pos++] = 0x20;
+      pos = putUint(buf, pos, n);
+      buf[pos++] = 0x20;
+      buf[pos++] = 0x20;
+    }
+    if (o.time !== "none") {
+      if (rec.tsSec !== this.#tsSec) {
+        // The part before the fraction changes once a second: format it with the general code, keep the bytes.
+        const text = formatTimestamp(rec.tsSec, 0, 6, o.time, false);
+        this.#tsPrefix = Uint8Array.from(text.slice(0, text.length - 6), (c) => c.charCodeAt(0));
+        this.#tsSec = rec.tsSec;
+      }
+      const prefix = this.#tsPrefix;
+      for (let i = 0; i < prefix.length; i++) buf[pos + i] = prefix[i];
+      pos += prefix.length;
+      const digits = o.nano ? 9 : 6;
+      pos = putUintZero(buf, pos, scaleFraction(rec.tsFrac, rec.fracDigits, digits) >>> 0, digits);
+      buf[pos++] = 0x20;
+    }
+    pos = fastEther(this.#p, buf, pos, rec.data, len);
+    if (pos < 0) return -1;
+    buf[pos++] = 0x0a;
+    return pos;
+  }
+
+  /** formatTimestamp for a record, with the part before the fraction kept per second (as in `formatInto`). */
+  #timestamp(rec: CaptureRecord): string {
+    const o = this.opts;
+    if ((rec.tsSec & 0x80000000) !== 0)
+      return formatTimestamp(rec.tsSec, rec.tsFrac, rec.fracDigits, o.time, o.nano);
+    if (rec.tsSec !== this.#tsTextSec) {
+      const text = formatTimestamp(rec.tsSec, 0, 6, o.time, false);
+      this.#tsText = text.slice(0, text.length - 6);
+      this.#tsTextSec = rec.tsSec;
+    }
+    const digits = o.nano ? 9 : 6;
+    return (
+      this.#tsText + String(scaleFraction(rec.tsFrac, rec.fracDigits, digits) >>> 0).padStart(digits, "0")
+    );
+  }
+
+  /** `format` through the general printers only (what the fast path is tested against). */
+  formatGeneral(rec: CaptureRecord, n: number): string {
     const p = this.#p;
     const o = this.opts;
     let head = o.number ? `${String(n).padStart(5)}  ` : "";
@@ -63,8 +146,7 @@ export class TcpdumpPrinter {
     if (caplen > MAXIMUM_SNAPLEN) invalid += `${invalid ? "," : ""} caplen(${caplen}) > ${MAXIMUM_SNAPLEN}`;
     if (len > MAXIMUM_SNAPLEN) invalid += `${invalid ? "," : ""} len(${len}) > ${MAXIMUM_SNAPLEN}`;
     if (invalid) return `${head}[Invalid header:${invalid}]\n`;
-    if (o.time !== "none")
-      head += `${formatTimestamp(rec.tsSec, rec.tsFrac, rec.fracDigits, o.time, o.nano)} `;
+    if (o.time !== "none") head += `${this.#timestamp(rec)} `;
     p.out(head);
     p.proto = "";
     p.llHdrLen = 0;

@@ -3,7 +3,7 @@
  * (print-ah.c), as tcpdump 4.99.3 prints them.
  */
 import { internetChecksum } from "../../wire/checksum.js";
-import { local, type PrintContext, Truncated, TruncatedHere, tcheck, u8, u16, u32 } from "./context.js";
+import { localCatch, type PrintContext, Truncated, TruncatedHere, tcheck, u8, u16, u32 } from "./context.js";
 import { icmpPrint } from "./icmp.js";
 import { icmp6Print } from "./icmp6.js";
 import { ip6Print } from "./ip6.js";
@@ -215,7 +215,11 @@ const IP_FRAG_BITS: readonly (readonly [number, string])[] = [
 /** An IPv4 packet: `b` its captured bytes, `length` what the layer below claims. */
 export function ipPrint(p: PrintContext, b: Uint8Array, length: number): void {
   p.proto = "ip";
-  local(p, "ip", () => ipBody(p, b, length));
+  try {
+    ipBody(p, b, length);
+  } catch (e) {
+    localCatch(p, "ip", e);
+  }
 }
 
 function ipBody(p: PrintContext, b: Uint8Array, length: number): void {

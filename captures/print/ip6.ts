@@ -2,7 +2,7 @@
  * IPv6 and its extension headers (hop-by-hop, destination options, routing, fragment) as tcpdump
  * 4.99.3 prints them (print-ip6.c, print-ip6opts.c, print-rt6.c, print-frag6.c).
  */
-import { local, type PrintContext, Truncated, tcheck, u8, u16, u32 } from "./context.js";
+import { localCatch, type PrintContext, Truncated, tcheck, u8, u16, u32 } from "./context.js";
 import { IPPROTO_NAMES, ipDemux } from "./ip.js";
 import { HEX2, hex, hex8, ip6At } from "./util.js";
 
@@ -181,7 +181,11 @@ function sizeT(v: number): string {
 /** An IPv6 packet: `b` its captured bytes, `length` what the layer below claims. */
 export function ip6Print(p: PrintContext, b: Uint8Array, length: number): void {
   p.proto = "ip6";
-  local(p, "ip6", () => ip6Body(p, b, length));
+  try {
+    ip6Body(p, b, length);
+  } catch (e) {
+    localCatch(p, "ip6", e);
+  }
 }
 
 function ip6Body(p: PrintContext, b: Uint8Array, length: number): void {

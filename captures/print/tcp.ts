@@ -3,7 +3,7 @@
  * options, checksum at -v, `-q` form, and the payload printers vnet has: DNS over TCP (53), HTTP
  * first line (80, 8080; util-print.c txtproto_print) and the SSH version line (22).
  */
-import { local, type PrintContext, Truncated, tcheck, u8, u16, u32 } from "./context.js";
+import { localCatch, type PrintContext, Truncated, tcheck, u8, u16, u32 } from "./context.js";
 import { printDomain } from "./domain.js";
 import { cksumShouldBe, transportCksum } from "./ip.js";
 import { HEX2, hex, hex4, ip4At, ip6At } from "./util.js";
@@ -57,7 +57,7 @@ function fastOpen(p: PrintContext, b: Uint8Array, cp: number, datalen: number, e
   }
 }
 
-const HTTP_CMDS = new Set([
+const HTTP_CMDS = [
   "GET",
   "PUT",
   "COPY",
@@ -96,24 +96,27 @@ const HTTP_CMDS = new Set([
   "RPC_CONNECT",
   "VERSION-CONTROL",
   "BASELINE-CONTROL",
-]);
+];
 
-const isDigit = (s: string, i: number): boolean => s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39;
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 const isPrint = (c: number): boolean => c >= 0x20 && c < 0x7f;
 
-/** fetch_token: [token, next index] or null. */
-function fetchToken(b: Uint8Array, idx: number, len: number): [string, number] | null {
-  let tok = "";
+/**
+ * tcpdump's fetch_token without building the token's text (this runs for every HTTP segment): the
+ * token starts at `idx`; returns the index after it and the blanks that follow it (where the next
+ * token starts), or -1 where fetch_token returns NULL.
+ */
+function skipToken(b: Uint8Array, idx: number, len: number): number {
+  const start = idx;
   for (; idx < len; idx++) {
-    if (idx >= b.byteLength) return null;
+    if (idx >= b.byteLength) return -1;
     const c = b[idx];
-    if (c >= 0x80) return null;
+    if (c >= 0x80) return -1;
     if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a) break;
-    if (!isPrint(c)) return null;
-    if (tok.length + 2 > 128) return null;
-    tok += String.fromCharCode(c);
+    if (!isPrint(c)) return -1;
+    if (idx - start + 2 > 128) return -1;
   }
-  if (tok === "") return null;
+  if (idx === start) return -1;
   for (; idx < len; idx++) {
     if (idx >= b.byteLength) break;
     const c = b[idx];
@@ -121,7 +124,30 @@ function fetchToken(b: Uint8Array, idx: number, len: number): [string, number] |
     if (!isPrint(c)) break;
     if (c !== 0x20 && c !== 0x09) break;
   }
-  return [tok, idx];
+  return idx;
+}
+
+/** Where the token that starts at `start` ends, given `skipToken`'s result (tokens hold no blanks). */
+function tokenEnd(b: Uint8Array, start: number, next: number): number {
+  let e = next;
+  while (e > start && (b[e - 1] === 0x20 || b[e - 1] === 0x09)) e--;
+  return e;
+}
+
+/** Whether `b[s, e)`, upper-cased, is one of HTTP_CMDS. */
+function isHttpCommand(b: Uint8Array, s: number, e: number): boolean {
+  const n = e - s;
+  for (const cmd of HTTP_CMDS) {
+    if (cmd.length !== n) continue;
+    let i = 0;
+    for (; i < n; i++) {
+      let c = b[s + i];
+      if (c >= 0x61 && c <= 0x7a) c -= 0x20;
+      if (c !== cmd.charCodeAt(i)) break;
+    }
+    if (i === n) return true;
+  }
+  return false;
 }
 
 /** print_txt_line: returns the index after the line, or 0. */
@@ -155,19 +181,28 @@ function latin1(b: Uint8Array, from: number, to: number): string {
   return s;
 }
 
+/**
+ * Whether txtproto_print shows lines of this HTTP payload: its first token is a request method or
+ * its second a 3-digit response code. Otherwise it prints only `HTTP`. Reads only captured bytes.
+ */
+export function httpShown(b: Uint8Array, len: number): boolean {
+  const next = skipToken(b, 0, len);
+  if (next < 0) return false;
+  if (isHttpCommand(b, 0, tokenEnd(b, 0, next))) return true;
+  const after = skipToken(b, next, len);
+  return (
+    after >= 0 &&
+    tokenEnd(b, next, after) - next === 3 &&
+    isDigit(b[next]) &&
+    isDigit(b[next + 1]) &&
+    isDigit(b[next + 2])
+  );
+}
+
 /** txtproto_print for HTTP (response code in the second token). */
 function httpPrint(p: PrintContext, b: Uint8Array, len: number): void {
   p.proto = "http";
-  let show = false;
-  let t = fetchToken(b, 0, len);
-  if (t !== null) {
-    if (HTTP_CMDS.has(t[0].toUpperCase())) show = true;
-    t = fetchToken(b, t[1], len);
-    if (t !== null) {
-      const k = t[0];
-      if (k.length === 3 && isDigit(k, 0) && isDigit(k, 1) && isDigit(k, 2)) show = true;
-    }
-  }
+  const show = httpShown(b, len);
   p.out("HTTP");
   if (!show) return;
   if (p.opts.verbose) {
@@ -208,7 +243,11 @@ export function tcpPrint(
   fragmented: boolean,
 ): void {
   p.proto = "tcp";
-  local(p, "tcp", () => tcpBody(p, b, length, iph, fragmented));
+  try {
+    tcpBody(p, b, length, iph, fragmented);
+  } catch (e) {
+    localCatch(p, "tcp", e);
+  }
 }
 
 function tcpBody(p: PrintContext, b: Uint8Array, length: number, iph: Uint8Array, fragmented: boolean): void {
@@ -257,11 +296,10 @@ function tcpBody(p: PrintContext, b: Uint8Array, length: number, iph: Uint8Array
         }
       }
     }
-    const key = rev ? `${dst}|${src}|${dport}|${sport}` : `${src}|${dst}|${sport}|${dport}`;
-    const th = p.tcpSeq.get(key);
+    const th = p.tcpSeq.get(iph, rev, sport, dport);
     if (th === undefined || flags & 0x02) {
       const e = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
-      p.tcpSeq.set(key, e);
+      p.tcpSeq.set(iph, rev, sport, dport, e);
       thseq = e.seq;
       thack = e.ack;
     } else {
