@@ -164,6 +164,12 @@ export class LinkDirection implements PortPeer {
   readonly #o: LinkImpairments;
   readonly #delay: number;
   readonly #rate: number;
+  readonly #overhead: number;
+  /** No random impairment in this direction: `transmit` goes straight to the queue and the line. */
+  readonly #plain: boolean;
+  /** The last frame length serialised and its time (frames of one length are the common case). */
+  #txLen = -1;
+  #txTime = 0;
   readonly #limitPackets: number;
   readonly #limitBytes: number;
   readonly #rngLoss: Rng;
@@ -186,6 +192,9 @@ export class LinkDirection implements PortPeer {
     const f = this.#inOrder.shift() as Uint8Array;
     this.#deliver(f);
   };
+  readonly #deliverOne = (frame: Uint8Array): void => {
+    this.#deliver(frame);
+  };
 
   constructor(sim: Simulator, to: Port, opts: LinkImpairments, streamPrefix: string) {
     validate(opts);
@@ -194,6 +203,13 @@ export class LinkDirection implements PortPeer {
     this.#o = opts;
     this.#delay = opts.delay ?? 0;
     this.#rate = opts.rate ?? 0;
+    this.#overhead = opts.overhead ?? 0;
+    this.#plain =
+      opts.duplicate === undefined &&
+      opts.loss === undefined &&
+      opts.corrupt === undefined &&
+      opts.reorder === undefined &&
+      opts.jitter === undefined;
     this.#limitPackets = opts.queuePackets ?? 1000;
     this.#limitBytes = opts.queueBytes ?? Number.POSITIVE_INFINITY;
     this.#rngLoss = sim.rng(`${streamPrefix}:loss`);
@@ -210,7 +226,7 @@ export class LinkDirection implements PortPeer {
 
   /** Serialisation time of a frame of `len` bytes at this direction's rate (0 without a rate). */
   txTime(len: number): SimTime {
-    return this.#rate > 0 ? Math.ceil(((len + (this.#o.overhead ?? 0)) * 8 * 1e9) / this.#rate) : 0;
+    return this.#rate > 0 ? Math.ceil(((len + this.#overhead) * 8 * 1e9) / this.#rate) : 0;
   }
 
   peerUp(): boolean {
@@ -222,6 +238,10 @@ export class LinkDirection implements PortPeer {
     const o = this.#o;
     st.offered++;
     st.offeredBytes += frame.byteLength;
+    if (this.#plain) {
+      this.#sendPlain(frame);
+      return;
+    }
     let copies = 1;
     if (o.duplicate !== undefined && this.#rngDup.chance(o.duplicate)) {
       copies++;
@@ -271,7 +291,7 @@ export class LinkDirection implements PortPeer {
       }
       st.queued = this.#waitStart.length;
       if (st.queued > st.maxQueued) st.maxQueued = st.queued;
-      depart = start + this.txTime(len);
+      depart = start + this.#txTimeCached(len);
       this.#busyUntil = depart;
     }
     let frame = original;
@@ -288,7 +308,7 @@ export class LinkDirection implements PortPeer {
       } else {
         this.#reorderCounter = 0;
         st.reordered++;
-        this.#sim.at(depart, () => this.#deliver(frame));
+        this.#sim.atCall(depart, this.#deliverOne, frame);
         return;
       }
     }
@@ -305,7 +325,54 @@ export class LinkDirection implements PortPeer {
     if (arrival < this.#lastArrival) arrival = this.#lastArrival;
     this.#lastArrival = arrival;
     this.#inOrder.push(frame);
-    this.#sim.at(arrival, this.#deliverNext);
+    this.#sim.atCall(arrival, this.#deliverNext, undefined);
+  }
+
+  #txTimeCached(len: number): SimTime {
+    if (len !== this.#txLen) {
+      this.#txLen = len;
+      this.#txTime = this.txTime(len);
+    }
+    return this.#txTime;
+  }
+
+  /**
+   * `#send` for a direction without random impairments (no duplicate, loss, corrupt, reorder or
+   * jitter): the same queue, line and FIFO arithmetic, without the draws and option checks.
+   */
+  #sendPlain(frame: Uint8Array): void {
+    const now = this.#sim.now;
+    let depart = now;
+    if (this.#rate > 0) {
+      const ws = this.#waitStart;
+      while (ws.length > 0 && (ws.peek() as number) <= now) {
+        ws.shift();
+        this.#queuedBytes -= this.#waitLen.shift() as number;
+      }
+      const st = this.stats;
+      const len = frame.byteLength;
+      let start = now;
+      if (this.#busyUntil > now) {
+        if (ws.length + 1 > this.#limitPackets || this.#queuedBytes + len > this.#limitBytes) {
+          st.queued = ws.length;
+          st.drop("queue-full");
+          return;
+        }
+        start = this.#busyUntil;
+        ws.push(start);
+        this.#waitLen.push(len);
+        this.#queuedBytes += len;
+      }
+      st.queued = ws.length;
+      if (st.queued > st.maxQueued) st.maxQueued = st.queued;
+      depart = start + this.#txTimeCached(len);
+      this.#busyUntil = depart;
+    }
+    let arrival = depart + this.#delay;
+    if (arrival < this.#lastArrival) arrival = this.#lastArrival;
+    this.#lastArrival = arrival;
+    this.#inOrder.push(frame);
+    this.#sim.atCall(arrival, this.#deliverNext, undefined);
   }
 
   #deliver(frame: Uint8Array): void {

@@ -79,26 +79,28 @@ export class Port {
     return this.#peer !== null;
   }
 
-  send(frame: Uint8Array, opts: { allowedTags?: number } = {}): boolean {
+  send(frame: Uint8Array, opts?: { allowedTags?: number }): boolean {
     const c = this.counters;
+    const peer = this.#peer;
     // Linux: no carrier (this side down, or the peer's side down, as on a veth pair) drops at the sender.
-    if (!this.#up || (this.#peer !== null && !this.#peer.peerUp())) {
+    if (!this.#up || (peer !== null && !peer.peerUp())) {
       c.dropTx("carrier-down");
       return false;
     }
-    if (frame.byteLength > this.maxFrameLen(opts.allowedTags ?? 0)) {
+    if (frame.byteLength > this.maxFrameLen(opts?.allowedTags ?? 0)) {
       c.txErrors++;
       c.dropTx("mtu-exceeded");
       return false;
     }
-    if (!this.#peer) {
+    if (peer === null) {
       c.dropTx("not-connected");
       return false;
     }
     c.txPackets++;
     c.txBytes += frame.byteLength;
-    for (const o of this.#observers) o(frame, "out", this);
-    this.#peer.transmit(frame);
+    const obs = this.#observers;
+    if (obs.length !== 0) for (let i = 0; i < obs.length; i++) obs[i](frame, "out", this);
+    peer.transmit(frame);
     return true;
   }
 
@@ -110,8 +112,10 @@ export class Port {
     }
     c.rxPackets++;
     c.rxBytes += frame.byteLength;
-    for (const o of this.#observers) o(frame, "in", this);
-    this.#handler?.(frame, this);
+    const obs = this.#observers;
+    if (obs.length !== 0) for (let i = 0; i < obs.length; i++) obs[i](frame, "in", this);
+    const h = this.#handler;
+    if (h !== null) h(frame, this);
   }
 }
 
