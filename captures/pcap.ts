@@ -21,6 +21,7 @@
 import { CaptureError } from "./errors.js";
 import type { ByteSource, CaptureHeader, CaptureReader, InterfaceInfo } from "./reader.js";
 import type { CaptureRecord } from "./record.js";
+import { recordIterator } from "./record-iterator.js";
 
 export const PCAP_FILE_HEADER_LEN = 24;
 export const PCAP_RECORD_HEADER_LEN = 16;
@@ -181,12 +182,7 @@ export class PcapReader implements CaptureReader {
   }
 
   [Symbol.iterator](): Iterator<CaptureRecord> {
-    return {
-      next: (): IteratorResult<CaptureRecord> => {
-        const r = this.next();
-        return r === null ? { done: true, value: undefined } : { done: false, value: r };
-      },
-    };
+    return recordIterator(() => this.next());
   }
 
   close(): void {

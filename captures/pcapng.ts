@@ -25,6 +25,7 @@
 import { CaptureError } from "./errors.js";
 import type { ByteOrder, ByteSource, CaptureHeader, CaptureReader, InterfaceInfo } from "./reader.js";
 import type { CaptureRecord } from "./record.js";
+import { recordIterator } from "./record-iterator.js";
 
 export const BlockType = {
   SHB: 0x0a0d0d0a,
@@ -229,12 +230,7 @@ export class PcapngReader implements CaptureReader {
   }
 
   [Symbol.iterator](): Iterator<CaptureRecord> {
-    return {
-      next: (): IteratorResult<CaptureRecord> => {
-        const r = this.next();
-        return r === null ? { done: true, value: undefined } : { done: false, value: r };
-      },
-    };
+    return recordIterator(() => this.next());
   }
 
   close(): void {

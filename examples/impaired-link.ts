@@ -12,7 +12,7 @@
  */
 import { connect, type LinkStats } from "../netdev/index.js";
 import { ms, Simulator, s } from "../sim/index.js";
-import { parseIpv4 } from "../wire/addr.js";
+import { parseIpv4Address } from "../wire/addr.js";
 import {
   Captures,
   type ExampleOptions,
@@ -59,8 +59,8 @@ function linkReport(st: LinkStats): LinkReport {
 export function run(opts: ExampleOptions = {}): ImpairedLinkResult {
   const sim = new Simulator({ seed: opts.seed ?? 1 });
   const log: SentFrame[] = [];
-  const vm1 = new ExampleVm(sim, "vm1", parseIpv4("10.0.0.1"), log);
-  const vm2 = new ExampleVm(sim, "vm2", parseIpv4("10.0.0.2"), log);
+  const vm1 = new ExampleVm(sim, "vm1", parseIpv4Address("10.0.0.1"), log);
+  const vm2 = new ExampleVm(sim, "vm2", parseIpv4Address("10.0.0.2"), log);
   vm1.neighbours.set(vm2.ip, vm2.mac);
   vm2.neighbours.set(vm1.ip, vm1.mac);
   const link = connect(sim, vm1.tap.port, vm2.tap.port, {

@@ -16,7 +16,7 @@
 import { Bridge, type StpShow } from "../bridge/index.js";
 import { connect, type Port } from "../netdev/index.js";
 import { ms, Simulator, s } from "../sim/index.js";
-import { type Mac, parseIpv4 } from "../wire/addr.js";
+import { type Mac, parseIpv4Address } from "../wire/addr.js";
 import {
   Captures,
   type Delivery,
@@ -75,7 +75,7 @@ export function run(opts: ExampleOptions = {}): RstpTriangleResult {
   const log: SentFrame[] = [];
   const watch = new DeliveryWatch();
   const vms = bridges.map((br, i) => {
-    const vm = new ExampleVm(sim, `vm${i + 1}`, parseIpv4(`10.0.0.${i + 1}`), log);
+    const vm = new ExampleVm(sim, `vm${i + 1}`, parseIpv4Address(`10.0.0.${i + 1}`), log);
     // A VM port is an edge port (mstpctl setportadminedge): it forwards at once, sends no loop back.
     connect(sim, br.addPort(`${br.name}-vm${i + 1}`, { edge: true }), vm.tap.port);
     watch.watch(vm.tap);
@@ -100,7 +100,7 @@ export function run(opts: ExampleOptions = {}): RstpTriangleResult {
       if (dir === "out" && !isBpdu(f)) dataSent.set(p.name, (dataSent.get(p.name) ?? 0) + 1);
     });
   }
-  sim.at(s(10), () => vms[0].arpRequest(parseIpv4("10.0.0.99")));
+  sim.at(s(10), () => vms[0].arpRequest(parseIpv4Address("10.0.0.99")));
   sim.run({ until: s(11) });
   for (const br of bridges) br.stpStop();
   sim.run({ until: s(12) });

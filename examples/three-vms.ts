@@ -17,7 +17,7 @@
 import { Bridge } from "../bridge/index.js";
 import { connect } from "../netdev/index.js";
 import { ms, Simulator, s } from "../sim/index.js";
-import { parseIpv4 } from "../wire/addr.js";
+import { parseIpv4Address } from "../wire/addr.js";
 import {
   Captures,
   type Delivery,
@@ -44,7 +44,7 @@ export function run(opts: ExampleOptions = {}): ThreeVmsResult {
   const sim = new Simulator({ seed: opts.seed ?? 1 });
   const br = new Bridge(sim, "br0");
   const log: SentFrame[] = [];
-  const vms = [1, 2, 3].map((i) => new ExampleVm(sim, `vm${i}`, parseIpv4(`10.0.0.${i}`), log));
+  const vms = [1, 2, 3].map((i) => new ExampleVm(sim, `vm${i}`, parseIpv4Address(`10.0.0.${i}`), log));
   const watch = new DeliveryWatch();
   for (const vm of vms) {
     connect(sim, br.addPort(`br0-${vm.name}`), vm.tap.port);

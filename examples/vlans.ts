@@ -16,7 +16,7 @@
 import { access, Bridge, trunk } from "../bridge/index.js";
 import { connect } from "../netdev/index.js";
 import { ms, Simulator, s } from "../sim/index.js";
-import { parseIpv4 } from "../wire/addr.js";
+import { parseIpv4Address } from "../wire/addr.js";
 import { walkVlanTags } from "../wire/vlan.js";
 import {
   Captures,
@@ -43,7 +43,7 @@ export function run(opts: ExampleOptions = {}): VlansResult {
   const sw1 = new Bridge(sim, "sw1", { vlanFiltering: true });
   const sw2 = new Bridge(sim, "sw2", { vlanFiltering: true });
   const log: SentFrame[] = [];
-  const vm = (name: string, n: number) => new ExampleVm(sim, name, parseIpv4(`10.0.0.${n}`), log);
+  const vm = (name: string, n: number) => new ExampleVm(sim, name, parseIpv4Address(`10.0.0.${n}`), log);
   const vmA = vm("vmA", 1);
   const vmB = vm("vmB", 2);
   const vmC = vm("vmC", 3);

@@ -1,7 +1,6 @@
 import type { Simulator } from "../sim/simulator.js";
-import { Counters } from "./counters.js";
 import { ethernetFrameProblem, leadingVlanTags } from "./frame-checks.js";
-import { Port, type PortObserver } from "./port.js";
+import { UserSideDevice } from "./user-device.js";
 
 /** Called with each frame the network sends to the TAP's user side. */
 export type TapReader = (frame: Uint8Array, tap: Tap) => void;
@@ -25,75 +24,25 @@ export interface TapOptions {
  * ("carrier-down") — is dropped and counted by reason, never thrown. Frames from the network with no
  * reader attached are dropped as "carrier-down" (Linux: a tap without an attached queue has no carrier).
  */
-export class Tap {
-  readonly port: Port;
-  readonly counters = new Counters();
-  #reader: TapReader | null = null;
-
-  constructor(
-    readonly sim: Simulator,
-    readonly name: string,
-    opts: TapOptions = {},
-  ) {
-    this.port = new Port(sim, name, "ethernet", { mtu: opts.mtu ?? 1500 });
-    this.port.onReceive((frame) => this.#fromNetwork(frame));
-  }
-
-  get kind(): "ethernet" {
-    return "ethernet";
-  }
-
-  get mtu(): number {
-    return this.port.mtu;
-  }
-
-  set mtu(v: number) {
-    this.port.mtu = v;
-  }
-
-  /** Administrative state (`ip link set tap0 up/down`): a TAP that is down passes nothing either way. */
-  get up(): boolean {
-    return this.port.up;
-  }
-
-  set up(v: boolean) {
-    this.port.up = v;
-  }
-
-  /** Whether a reader is attached to the user side. */
-  get attached(): boolean {
-    return this.#reader !== null;
-  }
-
-  /** Attaches (or with null detaches) the user side's reader. */
-  onRead(handler: TapReader | null): void {
-    this.#reader = handler;
-  }
-
-  /** Observes frames at the network side ("out": toward the network, "in": from it), for captures. */
-  observe(o: PortObserver): () => void {
-    return this.port.observe(o);
+export class Tap extends UserSideDevice<"ethernet", TapReader> {
+  constructor(sim: Simulator, name: string, opts: TapOptions = {}) {
+    super(sim, name, "ethernet", opts.mtu ?? 1500);
   }
 
   /** User side: writes one Ethernet frame into the network. False when it was dropped (and counted). */
   write(frame: Uint8Array): boolean {
-    const c = this.counters;
-    if (!this.port.up) {
-      c.dropRx("carrier-down");
-      return false;
-    }
+    if (!this.userCanWrite()) return false;
     const problem = ethernetFrameProblem(frame, this.port.mtu);
     if (problem !== null) {
-      if (problem === "mtu-exceeded") c.rxErrors++;
-      c.dropRx(problem);
+      if (problem === "mtu-exceeded") this.counters.rxErrors++;
+      this.counters.dropRx(problem);
       return false;
     }
-    c.rxPackets++;
-    c.rxBytes += frame.byteLength;
+    this.countUserWrite(frame);
     return this.port.send(frame, { allowedTags: leadingVlanTags(frame) });
   }
 
-  #fromNetwork(frame: Uint8Array): void {
+  protected fromNetwork(frame: Uint8Array): void {
     const c = this.counters;
     const problem = ethernetFrameProblem(frame, this.port.mtu);
     if (problem !== null) {
@@ -101,13 +50,6 @@ export class Tap {
       c.dropTx(problem);
       return;
     }
-    const reader = this.#reader;
-    if (reader === null) {
-      c.dropTx("carrier-down");
-      return;
-    }
-    c.txPackets++;
-    c.txBytes += frame.byteLength;
-    reader(frame, this);
+    this.readerFor(frame)?.(frame, this);
   }
 }

@@ -1,6 +1,5 @@
 import type { Simulator } from "../sim/simulator.js";
-import { Counters } from "./counters.js";
-import { Port, type PortObserver } from "./port.js";
+import { UserSideDevice } from "./user-device.js";
 
 /** Bytes of the packet-information header (`struct tun_pi`: 16-bit flags, 16-bit protocol, big-endian). */
 export const TUN_PI_LEN = 4;
@@ -52,62 +51,18 @@ function ipProto(p: Uint8Array, off: number): number | null {
  * "mtu-exceeded", "carrier-down"), never thrown. `counters` follow Linux's `tun0` view: user writes
  * are rx, packets handed to the user are tx.
  */
-export class Tun {
-  readonly port: Port;
-  readonly counters = new Counters();
+export class Tun extends UserSideDevice<"ip", TunReader> {
   readonly packetInfo: boolean;
-  #reader: TunReader | null = null;
 
-  constructor(
-    readonly sim: Simulator,
-    readonly name: string,
-    opts: TunOptions = {},
-  ) {
+  constructor(sim: Simulator, name: string, opts: TunOptions = {}) {
+    super(sim, name, "ip", opts.mtu ?? 1500);
     this.packetInfo = opts.packetInfo ?? false;
-    this.port = new Port(sim, name, "ip", { mtu: opts.mtu ?? 1500 });
-    this.port.onReceive((p) => this.#fromNetwork(p));
-  }
-
-  get kind(): "ip" {
-    return "ip";
-  }
-
-  get mtu(): number {
-    return this.port.mtu;
-  }
-
-  set mtu(v: number) {
-    this.port.mtu = v;
-  }
-
-  get up(): boolean {
-    return this.port.up;
-  }
-
-  set up(v: boolean) {
-    this.port.up = v;
-  }
-
-  get attached(): boolean {
-    return this.#reader !== null;
-  }
-
-  onRead(handler: TunReader | null): void {
-    this.#reader = handler;
-  }
-
-  /** Observes packets at the network side ("out": toward the router, "in": from it), for captures. */
-  observe(o: PortObserver): () => void {
-    return this.port.observe(o);
   }
 
   /** User side: writes one IP packet (PI header first when `packetInfo`). False when dropped (and counted). */
   write(buf: Uint8Array): boolean {
+    if (!this.userCanWrite()) return false;
     const c = this.counters;
-    if (!this.port.up) {
-      c.dropRx("carrier-down");
-      return false;
-    }
     let packet = buf;
     let proto: number | null;
     if (this.packetInfo) {
@@ -138,12 +93,11 @@ export class Tun {
       c.dropRx("mtu-exceeded");
       return false;
     }
-    c.rxPackets++;
-    c.rxBytes += packet.byteLength;
+    this.countUserWrite(packet);
     return this.port.send(packet);
   }
 
-  #fromNetwork(packet: Uint8Array): void {
+  protected fromNetwork(packet: Uint8Array): void {
     const c = this.counters;
     const proto = ipProto(packet, 0);
     if (proto === null) {
@@ -155,13 +109,8 @@ export class Tun {
       c.dropTx("mtu-exceeded");
       return;
     }
-    const reader = this.#reader;
-    if (reader === null) {
-      c.dropTx("carrier-down");
-      return;
-    }
-    c.txPackets++;
-    c.txBytes += packet.byteLength;
+    const reader = this.readerFor(packet);
+    if (reader === null) return;
     if (!this.packetInfo) {
       reader(packet, this);
       return;

@@ -16,8 +16,8 @@ import { PcapWriter } from "../captures/writer.js";
 import {
   type Ipv4,
   type Ipv6,
-  parseIpv4 as ip4,
-  parseIpv6 as ip6,
+  parseIpv4Address as ip4,
+  parseIpv6Address as ip6,
   type Mac,
   parseMac,
 } from "../wire/addr.js";

@@ -24,7 +24,13 @@ import { openCapture, readCaptureBytes } from "../captures/reader.js";
 import { type CaptureRecord, LinkType } from "../captures/record.js";
 import { PcapngWriter, PcapWriter } from "../captures/writer.js";
 import { makeQuickstartPcap } from "../scripts/make-quickstart.js";
-import { type Ipv6, parseIpv4 as ip4, parseIpv6 as ip6, type Mac, parseMac } from "../wire/addr.js";
+import {
+  type Ipv6,
+  parseIpv4Address as ip4,
+  parseIpv6Address as ip6,
+  type Mac,
+  parseMac,
+} from "../wire/addr.js";
 import { buildDhcp, DhcpMessageType, dhcpOption, encodeDhcp } from "../wire/dhcp.js";
 import { DnsType, dnsQuery, dnsRecord, dnsResponse, encodeDns } from "../wire/dns.js";
 import { EthernetFrame, EtherType, emitEthernet } from "../wire/ethernet.js";
@@ -233,10 +239,11 @@ function icmp4(r: Icmpv4Repr): Uint8Array {
   return b;
 }
 
-function icmp6(src: Ipv6, dst: Ipv6, r: Icmpv6Repr): Uint8Array {
+/** An ICMPv6 message in its IPv6 packet. */
+function icmp6(src: Ipv6, dst: Ipv6, r: Icmpv6Repr, hopLimit = 64): Uint8Array {
   const b = new Uint8Array(icmpv6BufferLen(r));
   emitIcmpv6(r, Icmpv6Packet.unchecked(b), pseudoV6(src, dst));
-  return b;
+  return ipv6(src, dst, IpProtocol.ICMPv6, b, hopLimit);
 }
 
 /**
@@ -341,12 +348,7 @@ function extraFrames(): Uint8Array[] {
       b,
       a,
       EtherType.IPv6,
-      ipv6(
-        h6a,
-        h6b,
-        IpProtocol.ICMPv6,
-        icmp6(h6a, h6b, { kind: "echo-request", code: 0, ident: 0x77, seq: 1, data: data6 }),
-      ),
+      icmp6(h6a, h6b, { kind: "echo-request", code: 0, ident: 0x77, seq: 1, data: data6 }),
     ),
   );
   out.push(
@@ -354,12 +356,7 @@ function extraFrames(): Uint8Array[] {
       a,
       b,
       EtherType.IPv6,
-      ipv6(
-        h6b,
-        h6a,
-        IpProtocol.ICMPv6,
-        icmp6(h6b, h6a, { kind: "echo-reply", code: 0, ident: 0x77, seq: 1, data: data6 }),
-      ),
+      icmp6(h6b, h6a, { kind: "echo-reply", code: 0, ident: 0x77, seq: 1, data: data6 }),
     ),
   );
   const solicited = ip6("ff02::1:ff00:3");
@@ -368,16 +365,15 @@ function extraFrames(): Uint8Array[] {
       parseMac("33:33:ff:00:00:03"),
       a,
       EtherType.IPv6,
-      ipv6(
+      icmp6(
         h6a,
         solicited,
-        IpProtocol.ICMPv6,
-        icmp6(h6a, solicited, {
+        {
           kind: "neighbor-solicit",
           code: 0,
           target: h6b,
           options: [{ kind: "source-lladdr", addr: a }],
-        }),
+        },
         255,
       ),
     ),
@@ -387,17 +383,16 @@ function extraFrames(): Uint8Array[] {
       a,
       b,
       EtherType.IPv6,
-      ipv6(
+      icmp6(
         h6b,
         h6a,
-        IpProtocol.ICMPv6,
-        icmp6(h6b, h6a, {
+        {
           kind: "neighbor-advert",
           code: 0,
           flags: NaFlag.Solicited | NaFlag.Override,
           target: h6b,
           options: [{ kind: "target-lladdr", addr: b }],
-        }),
+        },
         255,
       ),
     ),
@@ -405,39 +400,19 @@ function extraFrames(): Uint8Array[] {
 
   // TCP over IPv6 with SACK blocks, then a RST; TCP over IPv4 with a binary (non-ASCII) payload.
   const p6 = pseudoV6(h6a, h6b);
+  const tcp6 = (seg: Parameters<typeof tcp>[1]): Uint8Array =>
+    ether(b, a, EtherType.IPv6, ipv6(h6a, h6b, IpProtocol.TCP, tcp(p6, seg)));
   out.push(
-    ether(
-      b,
-      a,
-      EtherType.IPv6,
-      ipv6(
-        h6a,
-        h6b,
-        IpProtocol.TCP,
-        tcp(p6, {
-          sport: 50500,
-          dport: 22,
-          seq: 1000,
-          ack: 5000,
-          flags: TcpFlag.ACK,
-          options: [{ kind: "nop" }, { kind: "nop" }, { kind: "sack", blocks: [[6448, 7896]] }],
-        }),
-      ),
-    ),
+    tcp6({
+      sport: 50500,
+      dport: 22,
+      seq: 1000,
+      ack: 5000,
+      flags: TcpFlag.ACK,
+      options: [{ kind: "nop" }, { kind: "nop" }, { kind: "sack", blocks: [[6448, 7896]] }],
+    }),
   );
-  out.push(
-    ether(
-      b,
-      a,
-      EtherType.IPv6,
-      ipv6(
-        h6a,
-        h6b,
-        IpProtocol.TCP,
-        tcp(p6, { sport: 50500, dport: 22, seq: 1000, ack: 0, flags: TcpFlag.RST, options: [] }),
-      ),
-    ),
-  );
+  out.push(tcp6({ sport: 50500, dport: 22, seq: 1000, ack: 0, flags: TcpFlag.RST, options: [] }));
   const binary = Uint8Array.from({ length: 48 }, (_, i) => (i * 53 + 7) & 0xff);
   out.push(
     ether(

@@ -13,8 +13,8 @@ import {
   isMulticastMac,
   MAC_BROADCAST,
   type Mac,
-  parseIpv4,
-  parseIpv6,
+  parseIpv4Address,
+  parseIpv6Address,
   parseMac,
   readIpv4,
   readIpv6,
@@ -70,7 +70,7 @@ describe("formatIpv6Bytes", () => {
     ["1:0:0:2:0:0:3:4", "1::2:0:0:3:4"],
     ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
   ])("%s prints as %s", (input, expected) => {
-    const a = parseIpv6(input);
+    const a = parseIpv6Address(input);
     expect(formatIpv6(a)).toBe(expected);
     const b = new Uint8Array(20).fill(0xa5);
     writeIpv6(b, 3, a);
@@ -99,7 +99,7 @@ describe("IPv6 values", () => {
         const b = new Uint8Array(18);
         writeIpv6(b, 1, a);
         expect(readIpv6(b, 1)).toBe(a);
-        expect(parseIpv6(formatIpv6(a))).toBe(a);
+        expect(parseIpv6Address(formatIpv6(a))).toBe(a);
         expect(new Address6(formatIpv6(a)).bigInt()).toBe(v);
       }),
       { numRuns: 500 },
@@ -108,7 +108,7 @@ describe("IPv6 values", () => {
 
   it("rejects non-addresses and prefixes with WireError", () => {
     for (const s of ["", "1:2:3", "fe80::1/64", "g::1", "1.2.3.4"]) {
-      expect(() => parseIpv6(s)).toThrowError(WireError);
+      expect(() => parseIpv6Address(s)).toThrowError(WireError);
     }
   });
 });
@@ -124,18 +124,18 @@ describe("IPv4 values", () => {
         const s = formatIpv4(a);
         expect(formatIpv4Bytes(b, 2)).toBe(s);
         expect(s).toBe(Address4.fromBigInt(BigInt(n)).correctForm());
-        expect(parseIpv4(s)).toBe(a);
+        expect(parseIpv4Address(s)).toBe(a);
       }),
       { numRuns: 500 },
     );
   });
 
   it("fixtures", () => {
-    expect(parseIpv4("10.20.30.41")).toBe(0x0a141e29);
+    expect(parseIpv4Address("10.20.30.41")).toBe(0x0a141e29);
     expect(formatIpv4(0xffffffff as Ipv4)).toBe("255.255.255.255");
     expect(formatIpv4(0 as Ipv4)).toBe("0.0.0.0");
     for (const s of ["", "1.2.3", "256.1.1.1", "1.2.3.4/24", "::1"]) {
-      expect(() => parseIpv4(s)).toThrowError(WireError);
+      expect(() => parseIpv4Address(s)).toThrowError(WireError);
     }
   });
 });

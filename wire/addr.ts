@@ -80,7 +80,7 @@ export function formatIpv4Bytes(b: Uint8Array, off: number): string {
 }
 
 /** Parses dotted-quad IPv4 through `ip-address`; throws WireError("ipv4", "malformed") otherwise. */
-export function parseIpv4(s: string): Ipv4 {
+export function parseIpv4Address(s: string): Ipv4 {
   if (!Address4.isValid(s) || s.includes("/")) {
     throw new WireError("ipv4", "malformed", 0, `not an IPv4 address: ${JSON.stringify(s)}`);
   }
@@ -107,7 +107,7 @@ export function writeIpv6(b: Uint8Array, off: number, a: Ipv6): void {
 }
 
 /** Parses an IPv6 address (any RFC 4291 text form) through `ip-address`. */
-export function parseIpv6(s: string): Ipv6 {
+export function parseIpv6Address(s: string): Ipv6 {
   if (!Address6.isValid(s) || s.includes("/")) {
     throw new WireError("ipv6", "malformed", 0, `not an IPv6 address: ${JSON.stringify(s)}`);
   }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { corpusRecords, haveShared } from "../test/shared.js";
+import { hex } from "../test/wire-helpers.js";
 import { formatIpv4, formatIpv4Bytes, formatMac, formatMacBytes, type Ipv4, type Mac } from "./addr.js";
 import {
   ARP_ETH_IPV4_LEN,
@@ -14,9 +15,6 @@ import {
 import { WireError } from "./errors.js";
 import { EthernetFrame, EtherType } from "./ethernet.js";
 import { walkVlanTags } from "./vlan.js";
-
-const hex = (s: string): Uint8Array =>
-  Uint8Array.from((s.replace(/\s+/g, "").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)));
 
 // libpcap/gateway_or_not.pcap #9: "ARP, Ethernet (len 6), IPv4 (len 4), Request who-has 10.20.30.40
 // tell 10.20.30.41, length 28" (gateway_or_not.tcpdump-4.99.3-v.out).

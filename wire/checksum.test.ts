@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { hex } from "../test/wire-helpers.js";
 import { readIpv4 } from "./addr.js";
 import {
   checksumAdjust16,
@@ -10,9 +11,6 @@ import {
   pseudoHeaderSumV4,
   pseudoHeaderSumV6,
 } from "./checksum.js";
-
-const hex = (s: string): Uint8Array =>
-  Uint8Array.from((s.replace(/\s+/g, "").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)));
 
 describe("RFC 1071 §3 numerical example", () => {
   // "00 01 f2 03 f4 f5 f6 f7": the folded sum is ddf2, so the checksum is ~ddf2 = 220d.

@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LinkType } from "../captures/record.js";
 import { corpusRecords, haveShared } from "../test/shared.js";
-import { formatIpv4, formatMac, type Ipv4, type Mac, parseIpv4, parseMac } from "./addr.js";
+import { hex, parsesOrWireError } from "../test/wire-helpers.js";
+import { formatIpv4, formatMac, type Ipv4, type Mac, parseIpv4Address, parseMac } from "./addr.js";
 import {
   BOOTP_MIN_LEN,
   BootpOp,
@@ -26,19 +27,9 @@ import {
 } from "./dhcp.js";
 import { WireError } from "./errors.js";
 
-const hex = (s: string): Uint8Array =>
-  Uint8Array.from((s.replace(/\s+/g, "").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)));
 const ascii = (b: Uint8Array): string => String.fromCharCode(...b);
 const ip = (a: Ipv4 | undefined): string => (a === undefined ? "undefined" : formatIpv4(a));
 const Z64 = "00".repeat(32);
-
-function parsesOrWireError(f: () => unknown): void {
-  try {
-    f();
-  } catch (e) {
-    if (!(e instanceof WireError)) throw e;
-  }
-}
 
 // Corpus tcpdump/dhcp-rfc3004.pcap, packet 1, UDP payload (`tcpdump -xx`, after 14+20+8 bytes). tcpdump -v:
 //   BOOTP/DHCP, Request from 00:0c:29:1f:74:06, length 300, xid 0x6e32864, Flags [none]
@@ -258,7 +249,7 @@ describe("DHCP option overload and the RFC 3397 / 3442 / 2132 options (hand-buil
   it("builds the same options with the constructors", () => {
     const o = dhcpOptions(decodeDhcp(OVERLOAD));
     const byCode = (c: number): DhcpOptionItem => o.items.find((x) => x.code === c)!;
-    const a = parseIpv4;
+    const a = parseIpv4Address;
     expect(dhcpOption.messageType(DhcpMessageType.Ack)).toEqual(byCode(53));
     expect(dhcpOption.overload(3)).toEqual(byCode(52));
     expect(dhcpOption.serverId(a("10.0.2.2"))).toEqual(byCode(54));
@@ -320,7 +311,7 @@ describe("DHCP option overload and the RFC 3397 / 3442 / 2132 options (hand-buil
 
 describe("DHCP builder", () => {
   it("builds dhcp-rfc3004 #2 (Offer) byte for byte", () => {
-    const a = parseIpv4;
+    const a = parseIpv4Address;
     const r = buildDhcp({
       messageType: DhcpMessageType.Offer,
       xid: 0x6e32864,
@@ -346,7 +337,7 @@ describe("DHCP builder", () => {
       xid: 0x6e32864,
       chaddr: parseMac("00:0c:29:1f:74:06"),
       options: [
-        dhcpOption.requestedIp(parseIpv4("192.168.1.4")),
+        dhcpOption.requestedIp(parseIpv4Address("192.168.1.4")),
         dhcpOption.parameterRequestList([1, 28, 2, 3, 15, 6, 12]),
         dhcpOption.userClass(["subopt1", "subopt2-123456789", "subopt3-12"].map((s) => enc.encode(s))),
       ],

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { hex } from "../test/wire-helpers.js";
 import { formatMac, type Mac } from "./addr.js";
 import { WireError } from "./errors.js";
 import {
@@ -10,9 +11,6 @@ import {
   ethernetBufferLen,
   parseEthernet,
 } from "./ethernet.js";
-
-const hex = (s: string): Uint8Array =>
-  Uint8Array.from((s.replace(/\s+/g, "").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)));
 
 // Corpus libpcap/gateway_or_not.pcap, packet 1 (`tcpdump -xx`). `tcpdump -e` prints:
 // "08:00:27:e5:28:d1 > aa:00:04:00:14:0e, ethertype IPv4 (0x0800), length 98".

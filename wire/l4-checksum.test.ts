@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { DHCPV6_1, DNS_UDP_1 } from "../test/wire-helpers.js";
 import { type Ipv4, type Ipv6, readIpv4, readIpv6 } from "./addr.js";
 import {
   l4Checksum,
@@ -10,21 +11,6 @@ import {
   pseudoV4,
   pseudoV6,
 } from "./l4-checksum.js";
-
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ""), "hex"));
-
-// tcpdump corpus dns_udp.pcap packet 1 (`tcpdump -xx`), IPv4/UDP; tcpdump -vv: "[udp sum ok]", checksum 0x7824.
-const DNS_UDP_1 = hex(`
-  0011 2233 4466 0011 2233 4455 0800 4500 0054 59cd 0000 4011 94ae c0a8 010b d157
-  f912 abbe 0035 0040 7824 5934 0120 0001 0000 0000 0001 0377 7777 0774 6370 6475
-  6d70 036f 7267 0000 0100 0100 0029 1000 0000 0000 000c 000a 0008 42f5 d009 96f9
-  0b13`);
-// tcpdump corpus dhcpv6-ia-na.pcap packet 1, IPv6/UDP 546 > 547; tcpdump -v: "[udp sum ok]", checksum 0x1123.
-const DHCPV6_1 = hex(`
-  3333 0001 0002 0001 0203 0405 86dd 6c00 0000 0038 1140 fe80 0000 0000 0000 0201
-  02ff fe03 0405 ff02 0000 0000 0000 0000 0000 0001 0002 0222 0223 0038 1123 0190
-  b45c 0001 000a 0003 0001 0001 0203 0405 0006 0004 0017 0018 0008 0002 0000 0003
-  000c 0203 0405 0000 0e10 0000 1518`);
 
 describe("l4 checksum over corpus captures", () => {
   it("IPv4 UDP (dns_udp.pcap #1): verifies, and recomputes the captured 0x7824", () => {

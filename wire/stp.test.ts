@@ -5,6 +5,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tool, toolPath } from "../test/shared.js";
+import { hex } from "../test/wire-helpers.js";
 import type { Mac } from "./addr.js";
 import { WireError } from "./errors.js";
 import {
@@ -18,8 +19,6 @@ import {
   StpBpdu,
 } from "./stp.js";
 
-const hex = (s: string): Uint8Array =>
-  Uint8Array.from((s.replace(/\s+/g, "").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 // 802.1D-2004 9.3.3: RST BPDU, TC + proposal + role designated + learning; root 8000.02:00:00:00:01:00,

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { corpusFrames, corpusText, haveShared } from "../test/shared.js";
+import { hex } from "../test/wire-helpers.js";
 import { WireError } from "./errors.js";
 import { EthernetFrame, EtherType } from "./ethernet.js";
 import {
@@ -16,9 +17,6 @@ import {
   vlanBufferLen,
   walkVlanTags,
 } from "./vlan.js";
-
-const hex = (s: string): Uint8Array =>
-  Uint8Array.from((s.replace(/\s+/g, "").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)));
 
 // tcpdump/802.1ad_QinQ.pcap #1. 802.1ad_QinQ.out: "ethertype 802.1Q-QinQ (0x88a8), length 64: vlan 200,
 // p 0, ethertype 802.1Q (0x8100), vlan 2001, p 0, ethertype ARP (0x0806), Request who-has 172.21.79.100".

@@ -1,7 +1,15 @@
-import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { corpusFrames, corpusText, haveShared } from "../../test/shared.js";
+import {
+  corpusCase,
+  hex,
+  linesDigest,
+  printCatching,
+  printOptions,
+  truncationLines,
+  udpPorts,
+} from "../../test/printer-helpers.js";
+import { haveShared } from "../../test/shared.js";
 import { printBootp } from "./bootp.js";
 import { PrintContext, Truncated } from "./context.js";
 
@@ -13,25 +21,8 @@ import { PrintContext, Truncated } from "./context.js";
  */
 
 function print(b: Uint8Array, length: number, verbose: number): string {
-  const p = new PrintContext({
-    verbose,
-    linkHeader: false,
-    quick: false,
-    hex: 0,
-    hexAscii: false,
-    ascii: false,
-  });
-  // As the packet's top level does: an unchecked read past the capture ends the line with [|proto].
-  try {
-    printBootp(p, b, length);
-  } catch (e) {
-    if (!(e instanceof Truncated)) throw e;
-    p.trunc();
-  }
-  return p.take();
+  return printCatching(verbose, (p) => printBootp(p, b, length));
 }
-
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, "hex"));
 
 /** [message hex, tcpdump output at -n, -v, -vv, -vvv]; trailing outputs equal to the previous are left out. */
 type Fixture = readonly [string, ...string[]];
@@ -148,24 +139,13 @@ describe("printBootp: crafted messages, checked against tcpdump 4.99.3", () => {
   it("prints every truncation of every fixture as tcpdump does (SHA-256 of all outputs per -v level)", () => {
     // tcpdump was run on the same frames with the capture cut after 0, 1, … len-1 payload bytes.
     for (let v = 0; v < 4; v++) {
-      const lines: string[] = [];
-      for (const [h] of FIXTURES) {
-        const b = hex(h);
-        for (let cut = 0; cut < b.length; cut++) lines.push(print(b.subarray(0, cut), b.length, v));
-      }
-      expect(createHash("sha256").update(lines.join("\n")).digest("hex")).toBe(TRUNCATION_DIGESTS[v]);
+      const lines = FIXTURES.flatMap(([h]) => truncationLines(hex(h), (b, len) => print(b, len, v)));
+      expect(linesDigest(lines)).toBe(TRUNCATION_DIGESTS[v]);
     }
   });
 
   it("sets p.proto; unchecked reads throw Truncated, checked ones print [|bootp] and return", () => {
-    const p = new PrintContext({
-      verbose: 1,
-      linkHeader: false,
-      quick: false,
-      hex: 0,
-      hexAscii: false,
-      ascii: false,
-    });
+    const p = new PrintContext(printOptions(1));
     // the client MAC cannot be read: tcpdump longjmps ("BOOTP/DHCP, Request [|bootp]" at the top level)
     expect(() => printBootp(p, hex(FIXTURES[0][0]).subarray(0, 20), 300)).toThrow(Truncated);
     expect(p.proto).toBe("bootp");
@@ -197,81 +177,26 @@ describe("printBootp: crafted messages, checked against tcpdump 4.99.3", () => {
 
 // ---- the tcpdump corpus ------------------------------------------------------------------------
 
-/** Ethernet (802.1Q/ad tags skipped) → IPv4/IPv6 → UDP payload, bounded by the IP length. */
-function udpPayload(
-  f: Uint8Array,
-): { sport: number; dport: number; payload: Uint8Array; length: number } | undefined {
-  let o = 12;
-  let et = (f[o] << 8) | f[o + 1];
-  while (et === 0x8100 || et === 0x88a8) {
-    o += 4;
-    et = (f[o] << 8) | f[o + 1];
-  }
-  o += 2;
-  let l4: number;
-  let end: number;
-  if (et === 0x0800 && f[o + 9] === 17) {
-    end = Math.min(f.length, o + ((f[o + 2] << 8) | f[o + 3]));
-    l4 = o + (f[o] & 15) * 4;
-  } else if (et === 0x86dd && f[o + 6] === 17) {
-    end = Math.min(f.length, o + 40 + ((f[o + 4] << 8) | f[o + 5]));
-    l4 = o + 40;
-  } else return undefined;
-  const b = f.subarray(0, end);
-  return {
-    sport: (b[l4] << 8) | b[l4 + 1],
-    dport: (b[l4 + 2] << 8) | b[l4 + 3],
-    payload: b.subarray(l4 + 8),
-    length: ((b[l4 + 4] << 8) | b[l4 + 5]) - 8,
-  };
-}
-
-/** The .out file's packets (a numbered line plus its continuation lines). */
-function outBlocks(text: string): string[] {
-  const blocks: string[] = [];
-  for (const line of text.split("\n")) {
-    if (/^\s*\d+ {2}\d\d:\d\d:\d\d\.\d+ /.test(line)) blocks.push(line);
-    else if (line !== "") blocks[blocks.length - 1] += `\n${line}`;
-  }
-  return blocks;
-}
-
-/** What the application printer owns: everything after `> addr.port: [udp sum ok] `. */
-function appText(block: string): string {
-  const m = / > \S+: (\[(udp sum ok|no cksum)\] )?/.exec(block);
-  if (!m) throw new Error(`no address pair in ${block}`);
-  return block.slice(m.index + m[0].length);
-}
-
-function corpusCase(
-  pcap: string,
-  out: string,
-  v: number,
-  ports: readonly number[],
-  printer: (b: Uint8Array, length: number, v: number) => string,
-): number {
-  const recs = corpusFrames(`tcpdump/${pcap}`);
-  const blocks = outBlocks(corpusText(`tcpdump/${out}`));
-  expect(blocks.length).toBe(recs.length);
-  let compared = 0;
-  recs.forEach((rec, i) => {
-    const a = udpPayload(rec);
-    if (!a || !(ports.includes(a.sport) || ports.includes(a.dport))) return;
-    expect(printer(a.payload, a.length, v)).toBe(appText(blocks[i]));
-    compared++;
-  });
-  return compared;
-}
-
 describe.skipIf(!haveShared)("printBootp: tcpdump corpus", () => {
-  const p = (b: Uint8Array, length: number, v: number) => print(b, length, v);
   it("dhcp-rfc3004-v.out (-v: User-Class, Parameter-Request)", () => {
-    expect(corpusCase("dhcp-rfc3004.pcap", "dhcp-rfc3004-v.out", 1, [67, 68], p)).toBe(4);
+    expect(
+      corpusCase("dhcp-rfc3004.pcap", "dhcp-rfc3004-v.out", udpPorts([67, 68]), (a) =>
+        print(a.payload, a.length, 1),
+      ),
+    ).toBe(4);
   });
   it("dhcp-rfc4388.out (-v: leasequery, relay agent fields)", () => {
-    expect(corpusCase("dhcp-rfc4388.pcap", "dhcp-rfc4388.out", 1, [67, 68], p)).toBe(36);
+    expect(
+      corpusCase("dhcp-rfc4388.pcap", "dhcp-rfc4388.out", udpPorts([67, 68]), (a) =>
+        print(a.payload, a.length, 1),
+      ),
+    ).toBe(36);
   });
   it("QinQpacket.out (non-verbose, behind 802.1ad tags)", () => {
-    expect(corpusCase("QinQpacket.pcap", "QinQpacket.out", 0, [67, 68], p)).toBe(144);
+    expect(
+      corpusCase("QinQpacket.pcap", "QinQpacket.out", udpPorts([67, 68]), (a) =>
+        print(a.payload, a.length, 0),
+      ),
+    ).toBe(144);
   });
 });

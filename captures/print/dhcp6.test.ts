@@ -1,8 +1,16 @@
-import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { corpusFrames, corpusText, haveShared } from "../../test/shared.js";
-import { PrintContext, Truncated } from "./context.js";
+import {
+  corpusCase,
+  hex,
+  linesDigest,
+  printCatching,
+  printOptions,
+  truncationLines,
+  udpPorts,
+} from "../../test/printer-helpers.js";
+import { haveShared } from "../../test/shared.js";
+import { PrintContext } from "./context.js";
 import { printDhcp6 } from "./dhcp6.js";
 
 /*
@@ -13,25 +21,8 @@ import { printDhcp6 } from "./dhcp6.js";
  */
 
 function print(b: Uint8Array, length: number, verbose: number): string {
-  const p = new PrintContext({
-    verbose,
-    linkHeader: false,
-    quick: false,
-    hex: 0,
-    hexAscii: false,
-    ascii: false,
-  });
-  // As the packet's top level does: an unchecked read past the capture ends the line with [|proto].
-  try {
-    printDhcp6(p, b, length);
-  } catch (e) {
-    if (!(e instanceof Truncated)) throw e;
-    p.trunc();
-  }
-  return p.take();
+  return printCatching(verbose, (p) => printDhcp6(p, b, length));
 }
-
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, "hex"));
 
 /** [message hex, tcpdump output at -n, -v, -vv, -vvv]; trailing outputs equal to the previous are left out. */
 type Fixture = readonly [string, ...string[]];
@@ -98,24 +89,13 @@ describe("printDhcp6: crafted messages, checked against tcpdump 4.99.3", () => {
   it("prints every truncation of every fixture as tcpdump does (SHA-256 of all outputs per -v level)", () => {
     // tcpdump was run on the same frames with the capture cut after 0, 1, … len-1 payload bytes.
     for (let v = 0; v < 4; v++) {
-      const lines: string[] = [];
-      for (const [h] of FIXTURES) {
-        const b = hex(h);
-        for (let cut = 0; cut < b.length; cut++) lines.push(print(b.subarray(0, cut), b.length, v));
-      }
-      expect(createHash("sha256").update(lines.join("\n")).digest("hex")).toBe(TRUNCATION_DIGESTS[v]);
+      const lines = FIXTURES.flatMap(([h]) => truncationLines(hex(h), (b, len) => print(b, len, v)));
+      expect(linesDigest(lines)).toBe(TRUNCATION_DIGESTS[v]);
     }
   });
 
   it("sets p.proto; a message too short for its header prints [|dhcp6] and returns (as tcpdump for fixture 0102)", () => {
-    const p = new PrintContext({
-      verbose: 0,
-      linkHeader: false,
-      quick: false,
-      hex: 0,
-      hexAscii: false,
-      ascii: false,
-    });
+    const p = new PrintContext(printOptions(0));
     printDhcp6(p, new Uint8Array(2), 10);
     expect(p.proto).toBe("dhcp6");
     expect(p.take()).toBe("dhcp6 [|dhcp6]");
@@ -138,74 +118,12 @@ describe("printDhcp6: crafted messages, checked against tcpdump 4.99.3", () => {
 
 // ---- the tcpdump corpus ------------------------------------------------------------------------
 
-/** Ethernet (802.1Q/ad tags skipped) → IPv4/IPv6 → UDP payload, bounded by the IP length. */
-function udpPayload(
-  f: Uint8Array,
-): { sport: number; dport: number; payload: Uint8Array; length: number } | undefined {
-  let o = 12;
-  let et = (f[o] << 8) | f[o + 1];
-  while (et === 0x8100 || et === 0x88a8) {
-    o += 4;
-    et = (f[o] << 8) | f[o + 1];
-  }
-  o += 2;
-  let l4: number;
-  let end: number;
-  if (et === 0x0800 && f[o + 9] === 17) {
-    end = Math.min(f.length, o + ((f[o + 2] << 8) | f[o + 3]));
-    l4 = o + (f[o] & 15) * 4;
-  } else if (et === 0x86dd && f[o + 6] === 17) {
-    end = Math.min(f.length, o + 40 + ((f[o + 4] << 8) | f[o + 5]));
-    l4 = o + 40;
-  } else return undefined;
-  const b = f.subarray(0, end);
-  return {
-    sport: (b[l4] << 8) | b[l4 + 1],
-    dport: (b[l4 + 2] << 8) | b[l4 + 3],
-    payload: b.subarray(l4 + 8),
-    length: ((b[l4 + 4] << 8) | b[l4 + 5]) - 8,
-  };
-}
-
-/** The .out file's packets (a numbered line plus its continuation lines). */
-function outBlocks(text: string): string[] {
-  const blocks: string[] = [];
-  for (const line of text.split("\n")) {
-    if (/^\s*\d+ {2}\d\d:\d\d:\d\d\.\d+ /.test(line)) blocks.push(line);
-    else if (line !== "") blocks[blocks.length - 1] += `\n${line}`;
-  }
-  return blocks;
-}
-
-/** What the application printer owns: everything after `> addr.port: [udp sum ok] `. */
-function appText(block: string): string {
-  const m = / > \S+: (\[(udp sum ok|no cksum)\] )?/.exec(block);
-  if (!m) throw new Error(`no address pair in ${block}`);
-  return block.slice(m.index + m[0].length);
-}
-
-function corpusCase(
-  pcap: string,
-  out: string,
-  v: number,
-  ports: readonly number[],
-  printer: (b: Uint8Array, length: number, v: number) => string,
-): number {
-  const recs = corpusFrames(`tcpdump/${pcap}`);
-  const blocks = outBlocks(corpusText(`tcpdump/${out}`));
-  expect(blocks.length).toBe(recs.length);
-  let compared = 0;
-  recs.forEach((rec, i) => {
-    const a = udpPayload(rec);
-    if (!a || !(ports.includes(a.sport) || ports.includes(a.dport))) return;
-    expect(printer(a.payload, a.length, v)).toBe(appText(blocks[i]));
-    compared++;
-  });
-  return compared;
-}
-
 describe.skipIf(!haveShared)("printDhcp6: tcpdump corpus", () => {
   it("dhcpv6-ia-na.out (-v: solicit/advertise/request/reply with IA_NA)", () => {
-    expect(corpusCase("dhcpv6-ia-na.pcap", "dhcpv6-ia-na.out", 1, [546, 547], print)).toBe(4);
+    expect(
+      corpusCase("dhcpv6-ia-na.pcap", "dhcpv6-ia-na.out", udpPorts([546, 547]), (a) =>
+        print(a.payload, a.length, 1),
+      ),
+    ).toBe(4);
   });
 });

@@ -1,8 +1,15 @@
-import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { corpusFrames, corpusText, haveShared } from "../../test/shared.js";
-import { PrintContext, type PrintOptions, Truncated } from "./context.js";
+import {
+  corpusCase,
+  hex,
+  linesDigest,
+  printOptions as opts,
+  printCatching,
+  truncationLines,
+} from "../../test/printer-helpers.js";
+import { haveShared } from "../../test/shared.js";
+import { PrintContext, Truncated } from "./context.js";
 import { printDomain, printName } from "./domain.js";
 
 /*
@@ -12,28 +19,9 @@ import { printDomain, printName } from "./domain.js";
  * the part of tcpdump's line after `IP a.b > c.d: ` (after `length N` for TCP).
  */
 
-const opts = (verbose: number): PrintOptions => ({
-  verbose,
-  linkHeader: false,
-  quick: false,
-  hex: 0,
-  hexAscii: false,
-  ascii: false,
-});
-
 function print(b: Uint8Array, length: number, kind: string, verbose: number): string {
-  const p = new PrintContext(opts(verbose));
-  // As the packet's top level does: an unchecked read past the capture ends the line with [|proto].
-  try {
-    printDomain(p, b, length, kind === "tcp", kind === "mdns");
-  } catch (e) {
-    if (!(e instanceof Truncated)) throw e;
-    p.trunc();
-  }
-  return p.take();
+  return printCatching(verbose, (p) => printDomain(p, b, length, kind === "tcp", kind === "mdns"));
 }
-
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, "hex"));
 
 /** [transport, message hex, tcpdump output at -n, -v, -vv, -vvv]; trailing outputs equal to the previous are left out. */
 type Fixture = readonly [string, string, ...string[]];
@@ -372,12 +360,10 @@ describe("printDomain: crafted messages, checked against tcpdump 4.99.3", () => 
   it("prints every truncation of every fixture as tcpdump does (SHA-256 of all outputs per -v level)", () => {
     // tcpdump was run on the same frames with the capture cut after 0, 1, … len-1 payload bytes.
     for (let v = 0; v < 4; v++) {
-      const lines: string[] = [];
-      for (const [kind, h] of FIXTURES) {
-        const b = hex(h);
-        for (let cut = 0; cut < b.length; cut++) lines.push(print(b.subarray(0, cut), b.length, kind, v));
-      }
-      expect(createHash("sha256").update(lines.join("\n")).digest("hex")).toBe(TRUNCATION_DIGESTS[v]);
+      const lines = FIXTURES.flatMap(([kind, h]) =>
+        truncationLines(hex(h), (b, len) => print(b, len, kind, v)),
+      );
+      expect(linesDigest(lines)).toBe(TRUNCATION_DIGESTS[v]);
     }
   });
 
@@ -466,76 +452,6 @@ describe("printDomain: robustness", () => {
 
 // ---- the tcpdump corpus ------------------------------------------------------------------------
 
-interface AppPayload {
-  readonly tcp: boolean;
-  readonly sport: number;
-  readonly dport: number;
-  readonly payload: Uint8Array;
-  readonly length: number;
-}
-
-/** Ethernet (802.1Q/ad tags skipped) → IPv4/IPv6 → UDP/TCP payload, bounded by the IP length. */
-function appPayload(f: Uint8Array): AppPayload | undefined {
-  let o = 12;
-  let et = (f[o] << 8) | f[o + 1];
-  while (et === 0x8100 || et === 0x88a8) {
-    o += 4;
-    et = (f[o] << 8) | f[o + 1];
-  }
-  o += 2;
-  let proto: number;
-  let l4: number;
-  let end: number;
-  if (et === 0x0800) {
-    proto = f[o + 9];
-    end = Math.min(f.length, o + ((f[o + 2] << 8) | f[o + 3]));
-    l4 = o + (f[o] & 15) * 4;
-  } else if (et === 0x86dd) {
-    proto = f[o + 6];
-    end = Math.min(f.length, o + 40 + ((f[o + 4] << 8) | f[o + 5]));
-    l4 = o + 40;
-  } else return undefined;
-  const b = f.subarray(0, end);
-  const sport = (b[l4] << 8) | b[l4 + 1];
-  const dport = (b[l4 + 2] << 8) | b[l4 + 3];
-  if (proto === 17) {
-    return {
-      tcp: false,
-      sport,
-      dport,
-      payload: b.subarray(l4 + 8),
-      length: ((b[l4 + 4] << 8) | b[l4 + 5]) - 8,
-    };
-  }
-  if (proto === 6) {
-    const hl = (b[l4 + 12] >> 4) * 4;
-    return { tcp: true, sport, dport, payload: b.subarray(l4 + hl), length: end - l4 - hl };
-  }
-  return undefined;
-}
-
-/** The .out file's packets (a numbered line plus its continuation lines). */
-function outBlocks(text: string): string[] {
-  const blocks: string[] = [];
-  for (const line of text.split("\n")) {
-    if (/^\s*\d+ {2}\d\d:\d\d:\d\d\.\d+ /.test(line)) blocks.push(line);
-    else if (line !== "") blocks[blocks.length - 1] += `\n${line}`;
-  }
-  return blocks;
-}
-
-/** What the application printer owns: after `> addr.port: [udp sum ok] `, or after TCP's `length N`. */
-function appText(block: string, tcp: boolean): string {
-  if (tcp) {
-    const all = [...block.matchAll(/, length \d+/g)];
-    const m = all[all.length - 1];
-    return block.slice((m.index ?? 0) + m[0].length);
-  }
-  const m = / > \S+: (\[(udp sum ok|no cksum)\] )?/.exec(block);
-  if (!m) throw new Error(`no address pair in ${block}`);
-  return block.slice(m.index + m[0].length);
-}
-
 describe.skipIf(!haveShared)("printDomain: tcpdump corpus", () => {
   const cases: readonly (readonly [string, string, number])[] = [
     ["dns_udp.pcap", "dns_udp.out", 0],
@@ -545,16 +461,12 @@ describe.skipIf(!haveShared)("printDomain: tcpdump corpus", () => {
   ];
   for (const [pcap, out, v] of cases) {
     it(`${out}: every DNS packet's text after the addresses`, () => {
-      const recs = corpusFrames(`tcpdump/${pcap}`);
-      const blocks = outBlocks(corpusText(`tcpdump/${out}`));
-      expect(blocks.length).toBe(recs.length);
-      let compared = 0;
-      recs.forEach((rec, i) => {
-        const a = appPayload(rec);
-        if (!a || (a.sport !== 53 && a.dport !== 53) || (a.tcp && a.length === 0)) return;
-        expect(print(a.payload, a.length, a.tcp ? "tcp" : "udp", v)).toBe(appText(blocks[i], a.tcp));
-        compared++;
-      });
+      const compared = corpusCase(
+        pcap,
+        out,
+        (a) => (a.sport === 53 || a.dport === 53) && !(a.tcp && a.length === 0),
+        (a) => print(a.payload, a.length, a.tcp ? "tcp" : "udp", v),
+      );
       expect(compared).toBe(2);
     });
   }

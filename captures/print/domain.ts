@@ -11,6 +11,7 @@
  * requires, so a pointer loop ends in `<BAD PTR>`: every name walk terminates.
  */
 import { formatIpv6Bytes } from "../../wire/addr.js";
+import { DnsType as WireDnsType } from "../../wire/dns.js";
 import { need, type PrintContext, u8, u16, u32 } from "./context.js";
 
 /** tcpdump's MAXCDNAME: longest printed name; longer ones end in `<DOMAIN NAME TOO LONG>`. */
@@ -72,19 +73,11 @@ const REL_UNITS: readonly (readonly [number, string])[] = [
   [1, "s"],
 ];
 
+/** The RR types this printer decodes: the codec's (wire/dns.ts) plus those only tcpdump prints. */
 export const DnsType = {
-  A: 1,
-  NS: 2,
-  CNAME: 5,
-  SOA: 6,
-  PTR: 12,
-  MX: 15,
-  TXT: 16,
-  AAAA: 28,
-  SRV: 33,
+  ...WireDnsType,
   A6: 38,
   DNAME: 39,
-  OPT: 41,
   UNSPECA: 104,
   TSIG: 250,
   URI: 256,

@@ -5,7 +5,7 @@ import type { CaptureRecord } from "../record.js";
 import { TcpSeqTable } from "./context.js";
 import { putIp6, putUint } from "./fast.js";
 import { FAST_LINE_MAX, formatTimestamp, type InspectOptions, TcpdumpPrinter } from "./index.js";
-import { httpShown } from "./tcp.js";
+import { HTTP_CMDS, httpShown } from "./tcp.js";
 
 // The fast path (fast.ts) must print byte for byte what the general printers print. The general
 // printers are checked against tcpdump by the corpus conformance test and their own fixtures; here
@@ -405,46 +405,8 @@ describe("timestamps kept per second", () => {
 describe("httpShown (txtproto_print's decision, without building token strings)", () => {
   // The string-building form this replaced (tcpdump's fetch_token + the two checks of
   // txtproto_print), kept here as the reference for the byte-level rewrite.
-  const CMDS = new Set([
-    "GET",
-    "PUT",
-    "COPY",
-    "HEAD",
-    "LOCK",
-    "MOVE",
-    "POLL",
-    "POST",
-    "BCOPY",
-    "BMOVE",
-    "MKCOL",
-    "TRACE",
-    "LABEL",
-    "MERGE",
-    "DELETE",
-    "SEARCH",
-    "UNLOCK",
-    "REPORT",
-    "UPDATE",
-    "NOTIFY",
-    "BDELETE",
-    "CONNECT",
-    "OPTIONS",
-    "CHECKIN",
-    "PROPFIND",
-    "CHECKOUT",
-    "CCM_POST",
-    "SUBSCRIBE",
-    "PROPPATCH",
-    "BPROPFIND",
-    "BPROPPATCH",
-    "UNCHECKOUT",
-    "MKACTIVITY",
-    "MKWORKSPACE",
-    "UNSUBSCRIBE",
-    "RPC_CONNECT",
-    "VERSION-CONTROL",
-    "BASELINE-CONTROL",
-  ]);
+  // The command table is tcpdump's (print-http.c), shared with the code: the logic is what is checked.
+  const CMDS = new Set(HTTP_CMDS);
   const isPrint = (c: number): boolean => c >= 0x20 && c < 0x7f;
   function fetchToken(b: Uint8Array, idx: number, len: number): [string, number] | null {
     let tok = "";

@@ -57,7 +57,8 @@ function fastOpen(p: PrintContext, b: Uint8Array, cp: number, datalen: number, e
   }
 }
 
-const HTTP_CMDS = [
+/** tcpdump's httpcmds (print-http.c): the request methods that make txtproto_print show lines. */
+export const HTTP_CMDS: readonly string[] = [
   "GET",
   "PUT",
   "COPY",
