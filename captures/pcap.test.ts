@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkRandomByteChanges, expectRecordsOrCaptureError } from "../test/reader-helpers.js";
 import { CaptureError } from "./errors.js";
+import { type PcapReader, PcapRecordView } from "./pcap.js";
 import { readCaptureBytes } from "./reader.js";
 
 /** A file header + records, built by hand. */
@@ -174,5 +175,63 @@ describe("pcap robustness (fast-check)", () => {
       expect(got.length).toBe(whole);
       expect(err === undefined).toBe(n === 24 || n === 44 || n === 63);
     }
+  });
+});
+
+describe("PcapReader.nextShared (one reused record)", () => {
+  /** Everything `next` or `nextShared` yields, copied out as it comes, and the error message at the end. */
+  function drain(bytes: Uint8Array, shared: boolean) {
+    const r = readCaptureBytes(bytes, "t");
+    const out: unknown[] = [];
+    const objects = new Set<unknown>();
+    try {
+      for (;;) {
+        const x = shared ? (r as PcapReader).nextShared() : r.next();
+        if (x === null) break;
+        objects.add(x);
+        const view =
+          x instanceof PcapRecordView
+            ? Array.from(x.frame.subarray(x.frameStart, x.frameStart + x.caplen))
+            : null;
+        out.push({
+          tsSec: x.tsSec,
+          tsFrac: x.tsFrac,
+          fracDigits: x.fracDigits,
+          linkType: x.linkType,
+          iface: x.iface,
+          origLen: x.origLen,
+          data: Array.from(x.data),
+          view: view ?? Array.from(x.data),
+        });
+      }
+    } catch (e) {
+      if (!(e instanceof CaptureError)) throw e;
+      out.push(e.message);
+    }
+    return { out, objects: objects.size };
+  }
+
+  it("yields the same records and errors as next(), in one object, with frame/frameStart/caplen = data", () => {
+    // Hand-built files as above: the records cut to snaplen, then random byte changes of them.
+    const base = pcap({ snaplen: 3 }, [
+      [1, 2, 5, 5, [1, 2, 3, 4, 5]],
+      [3, 4, 1, 1, [9]],
+      [0xe9ff7058, 1048579, 2, 7, [8, 7]],
+    ]);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(base.length - 1), fc.nat(255)), { maxLength: 4 }),
+        fc.nat(base.length - 24),
+        (edits, cut) => {
+          const b = base.slice(0, base.length - cut);
+          for (const [i, v] of edits) if (i >= 24 && i < b.length) b[i] = v;
+          const plain = drain(b, false);
+          const shared = drain(b, true);
+          expect(shared.out).toEqual(plain.out);
+          expect(shared.objects).toBeLessThanOrEqual(1);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -47,6 +47,53 @@ export function adjustSnaplen(linkType: number, snaplen: number): number {
   return snaplen === 0 || snaplen > 0x7fffffff ? maxSnaplenForLinkType(linkType) : snaplen;
 }
 
+/**
+ * The record `PcapReader.nextShared` reuses: a `CaptureRecord` whose fields change on every call.
+ * The captured bytes are `frame[frameStart, frameStart + caplen)`; `data` makes that view on first
+ * use per record.
+ */
+export class PcapRecordView implements CaptureRecord {
+  tsSec = 0;
+  tsFrac = 0;
+  origLen = 0;
+  readonly iface = 0;
+  frame: Uint8Array = new Uint8Array(0);
+  frameStart = 0;
+  caplen = 0;
+  #data: Uint8Array | null = null;
+
+  constructor(
+    readonly fracDigits: number,
+    readonly linkType: number,
+  ) {}
+
+  set(
+    tsSec: number,
+    tsFrac: number,
+    origLen: number,
+    frame: Uint8Array,
+    start: number,
+    caplen: number,
+  ): void {
+    this.tsSec = tsSec;
+    this.tsFrac = tsFrac;
+    this.origLen = origLen;
+    this.frame = frame;
+    this.frameStart = start;
+    this.caplen = caplen;
+    this.#data = null;
+  }
+
+  get data(): Uint8Array {
+    let d = this.#data;
+    if (d === null) {
+      d = this.frame.subarray(this.frameStart, this.frameStart + this.caplen);
+      this.#data = d;
+    }
+    return d;
+  }
+}
+
 export class PcapReader implements CaptureReader {
   readonly header: CaptureHeader;
   readonly #src: ByteSource;
@@ -56,6 +103,8 @@ export class PcapReader implements CaptureReader {
   readonly #fracDigits: number;
   readonly #linkType: number;
   #done = false;
+  /** The record `nextShared` fills in place (created on first use). */
+  #shared: PcapRecordView | null = null;
 
   private constructor(src: ByteSource, header: CaptureHeader, le: boolean, fracDigits: number) {
     this.#src = src;
@@ -130,6 +179,20 @@ export class PcapReader implements CaptureReader {
   }
 
   next(): CaptureRecord | null {
+    return this.#read(false);
+  }
+
+  /**
+   * Like `next`, but every call returns the same record object, filled in place: it (and its
+   * `data`) is valid only until the next call. For streaming consumers that keep nothing (`vnet
+   * inspect`), it saves an object and a view per record; `frame`/`frameStart`/`caplen` give the
+   * captured bytes without creating a view at all.
+   */
+  nextShared(): PcapRecordView | null {
+    return this.#read(true) as PcapRecordView | null;
+  }
+
+  #read(shared: boolean): CaptureRecord | null {
     if (this.#done) return null;
     const s = this.#src;
     let p = s.pos;
@@ -170,6 +233,22 @@ export class PcapReader implements CaptureReader {
     }
     const start = p + PCAP_RECORD_HEADER_LEN;
     s.pos = p + need;
+    if (shared) {
+      let r = this.#shared;
+      if (r === null) {
+        r = new PcapRecordView(this.#fracDigits, this.#linkType);
+        this.#shared = r;
+      }
+      r.set(
+        dv.getInt32(p, le),
+        dv.getUint32(p + 4, le),
+        dv.getUint32(p + 12, le),
+        s.buf,
+        start,
+        Math.min(caplen, snap),
+      );
+      return r;
+    }
     return {
       tsSec: dv.getInt32(p, le),
       tsFrac: dv.getUint32(p + 4, le),

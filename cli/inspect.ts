@@ -1,5 +1,6 @@
 import { CaptureError } from "../captures/errors.js";
 import { compileFilter, type PacketFilter } from "../captures/filter.js";
+import { PcapReader, PcapRecordView } from "../captures/pcap.js";
 import { FAST_LINE_MAX, type InspectOptions, TcpdumpPrinter } from "../captures/print/index.js";
 import { type CaptureReader, openCapture } from "../captures/reader.js";
 import { CaptureStats, packetJson } from "../captures/stats.js";
@@ -68,9 +69,12 @@ function inspectFile(args: InspectArgs, out: Output, err: (line: string) => void
     // With --stats, a fault in the file still shows the statistics of the packets before it (as the
     // packets before it are printed), then the error.
     let fault: CaptureError | null = null;
+    // Printing keeps nothing of a record once its line is out, so a pcap file's records can all be
+    // one reused object, its bytes given to the printer as (chunk, offset, length) with no view.
+    const pcap = !stats && !args.json && reader instanceof PcapReader ? reader : null;
     const next = () => {
       try {
-        return reader.next();
+        return pcap !== null ? pcap.nextShared() : reader.next();
       } catch (e) {
         if (!(stats && e instanceof CaptureError)) throw e;
         fault = e;
@@ -94,7 +98,10 @@ function inspectFile(args: InspectArgs, out: Output, err: (line: string) => void
       } else {
         // Common packets: the printer writes the line's bytes straight into the output buffer.
         const at = out.reserve(FAST_LINE_MAX);
-        const end = printer.formatInto(rec, matched, out.buffer, at);
+        const end =
+          rec instanceof PcapRecordView
+            ? printer.formatFrameInto(rec, rec.frame, rec.frameStart, rec.caplen, matched, out.buffer, at)
+            : printer.formatInto(rec, matched, out.buffer, at);
         if (end >= 0) out.commit(end);
         else {
           const text = printer.formatGeneral(rec, matched);

@@ -135,6 +135,17 @@ function timeFormat(tCount: number): TimeFormat {
   );
 }
 
+/**
+ * Ends the process once a command is done, if everything it wrote has reached the OS (stdout is
+ * written with writeSync; stderr is synchronous for files, pipes on Linux and terminals). After a
+ * command's handler returns, yargs lays out the whole help text to keep for a later failure (none
+ * can follow here): cliui, wrap-ansi and string-width, some 20–25 ms for nothing. When something is
+ * still queued, the process ends normally instead.
+ */
+function exitWhenWritten(code: number): void {
+  if (process.stderr.writableLength === 0) process.exit(code);
+}
+
 async function main(rawArgv: string[]): Promise<number> {
   checkCommand(rawArgv);
   const argv = protectDashes(normaliseArgv(rawArgv));
@@ -147,6 +158,7 @@ async function main(rawArgv: string[]): Promise<number> {
       stderrLine(`vnet: ${message}`);
       exitCode = code;
     }
+    exitWhenWritten(exitCode);
   };
   await yargs(argv)
     .scriptName("vnet")

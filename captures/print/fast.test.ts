@@ -236,7 +236,7 @@ const optionSets: Partial<InspectOptions>[] = [
 ];
 
 describe("fast path", () => {
-  it("prints exactly what the general printers print, record after record", () => {
+  it("prints exactly what the general printers print, record after record (formatInto and formatFrameInto)", () => {
     let fast = 0;
     let eligible = 0;
     for (const opts of optionSets) {
@@ -247,7 +247,14 @@ describe("fast path", () => {
           const buf = new Uint8Array(FAST_LINE_MAX + 8);
           recs.forEach((rec, i) => {
             const want = general.formatGeneral(rec, i + 1);
-            const end = quick.formatInto(rec, i + 1, buf, 5);
+            // Every other record through formatFrameInto, its bytes at an offset inside a larger array.
+            let end: number;
+            if (i % 2 === 0) end = quick.formatInto(rec, i + 1, buf, 5);
+            else {
+              const frame = new Uint8Array(rec.data.byteLength + 10).fill(0xee);
+              frame.set(rec.data, 7);
+              end = quick.formatFrameInto(rec, frame, 7, rec.data.byteLength, i + 1, buf, 5);
+            }
             if (!opts.verbose && !opts.linkHeader) eligible++;
             if (end >= 0) {
               fast++;

@@ -259,12 +259,28 @@ export function fastEther(
   f: Uint8Array,
   length: number,
 ): number {
-  const caplen = f.byteLength;
+  return fastEtherAt(p, buf, pos, f, 0, f.byteLength, length);
+}
+
+/**
+ * `fastEther` for the frame `f[start, start + caplen)` (a record's bytes inside the reader's chunk,
+ * with no view made for them).
+ */
+export function fastEtherAt(
+  p: PrintContext,
+  buf: Uint8Array,
+  pos: number,
+  f: Uint8Array,
+  start: number,
+  caplen: number,
+  length: number,
+): number {
   if (caplen < 14 || length < caplen) return -1;
-  const type = (f[12] << 8) | f[13];
-  if (type === 0x0800) return fastIp4(p.tcpSeq, buf, pos, f, 14, caplen, length - 14);
-  if (type === 0x86dd) return fastIp6(p.tcpSeq, buf, pos, f, 14, caplen, length - 14);
-  if (type === 0x0806) return fastArp(buf, pos, f, 14, caplen, length - 14);
+  const type = (f[start + 12] << 8) | f[start + 13];
+  const end = start + caplen;
+  if (type === 0x0800) return fastIp4(p.tcpSeq, buf, pos, f, start + 14, end, length - 14);
+  if (type === 0x86dd) return fastIp6(p.tcpSeq, buf, pos, f, start + 14, end, length - 14);
+  if (type === 0x0806) return fastArp(buf, pos, f, start + 14, end, length - 14);
   return -1;
 }
 

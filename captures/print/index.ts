@@ -6,7 +6,7 @@
 import type { CaptureRecord } from "../record.js";
 import { PrintContext, type PrintOptions, Truncated } from "./context.js";
 import { linkPrint } from "./ether.js";
-import { FAST_LINE_MAX, fastEther, putUint, putUintZero } from "./fast.js";
+import { FAST_LINE_MAX, fastEtherAt, putUint, putUintZero } from "./fast.js";
 import { formatTimestamp, scaleFraction, type TimeFormat } from "./time.js";
 import { asciiDump, hexAsciiDump, hexDump } from "./util.js";
 
@@ -83,8 +83,24 @@ export class TcpdumpPrinter {
    * `FAST_LINE_MAX` bytes free from `pos`.
    */
   formatInto(rec: CaptureRecord, n: number, buf: Uint8Array, pos: number): number {
+    const d = rec.data;
+    return this.formatFrameInto(rec, d, 0, d.byteLength, n, buf, pos);
+  }
+
+  /**
+   * `formatInto` with the record's captured bytes given as `frame[start, start + caplen)` instead of
+   * `rec.data` (which is not read): a reader's reused record can hand its chunk without making a view.
+   */
+  formatFrameInto(
+    rec: CaptureRecord,
+    frame: Uint8Array,
+    start: number,
+    caplen: number,
+    n: number,
+    buf: Uint8Array,
+    pos: number,
+  ): number {
     if (!this.#fastOpts || rec.linkType !== 1) return -1;
-    const caplen = rec.data.byteLength;
     const len = rec.origLen;
     // Invalid record headers and timestamps tcpdump cannot convert: the general path words them.
     if (caplen === 0 || len < caplen || len > MAXIMUM_SNAPLEN || (rec.tsSec & 0x80000000) !== 0) return -1;
@@ -110,7 +126,7 @@ export class TcpdumpPrinter {
       pos = putUintZero(buf, pos, scaleFraction(rec.tsFrac, rec.fracDigits, digits) >>> 0, digits);
       buf[pos++] = 0x20;
     }
-    pos = fastEther(this.#p, buf, pos, rec.data, len);
+    pos = fastEtherAt(this.#p, buf, pos, frame, start, caplen, len);
     if (pos < 0) return -1;
     buf[pos++] = 0x0a;
     return pos;
