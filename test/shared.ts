@@ -64,6 +64,19 @@ export function corpusFrames(rel: string): Uint8Array[] {
   return [...readCaptureBytes(corpusBytes(rel), rel)].map((r) => r.data.slice());
 }
 
+/**
+ * Bytes of record `n` (1-based, as tcpdump's `-#` numbers them) of a corpus capture, optionally only
+ * `[start, end)` of it (e.g. a UDP payload). Corpus bytes are read at test time and never pasted into
+ * the repository; when the corpus is absent this returns an empty array, so a fixture can be declared
+ * at module level and the tests using it sit in a `describe.skipIf(!haveShared)`.
+ */
+export function corpusFrame(rel: string, n: number, start = 0, end?: number): Uint8Array {
+  if (!haveShared) return new Uint8Array(0);
+  const frames = corpusFrames(rel);
+  if (n < 1 || n > frames.length) throw new Error(`${rel} has ${frames.length} records, not #${n}`);
+  return frames[n - 1].slice(start, end);
+}
+
 // ---- real tools ---------------------------------------------------------------------------------
 
 /** Folders searched after $PATH (ip lives in /usr/sbin, often not on a user's PATH). */
