@@ -6,6 +6,7 @@ import { expect } from "vitest";
 import { readIpv4 } from "../wire/addr.js";
 import { WireError } from "../wire/errors.js";
 import { type PseudoHeader, pseudoV4 } from "../wire/l4-checksum.js";
+import { corpusFrame } from "./shared.js";
 
 /** Bytes from hex, whitespace ignored (fixtures are written as `tcpdump -xx` prints them). */
 export const hex = (s: string): Uint8Array =>
@@ -46,20 +47,14 @@ export function v4(frame: Uint8Array, at = 14): { seg: Uint8Array; ip: PseudoHea
   };
 }
 
+// Corpus fixtures, read at test time (empty when ../shared is absent: tests using them sit in a
+// `describe.skipIf(!haveShared)`).
 // tcpdump corpus dns_udp.pcap #1 (`tcpdump -xx`), Ethernet + IPv4 + UDP:
 // 192.168.1.11.43966 > 209.87.249.18.53: [udp sum ok] (UDP length 64), checksum 0x7824 (-vv).
-export const DNS_UDP_1: Uint8Array = hex(`
-  0011 2233 4466 0011 2233 4455 0800 4500 0054 59cd 0000 4011 94ae c0a8 010b d157
-  f912 abbe 0035 0040 7824 5934 0120 0001 0000 0000 0001 0377 7777 0774 6370 6475
-  6d70 036f 7267 0000 0100 0100 0029 1000 0000 0000 000c 000a 0008 42f5 d009 96f9
-  0b13`);
+export const DNS_UDP_1: Uint8Array = corpusFrame("tcpdump/dns_udp.pcap", 1);
 // tcpdump corpus dhcpv6-ia-na.pcap #1, Ethernet + IPv6 + UDP:
 // fe80::201:2ff:fe03:405.546 > ff02::1:2.547: [udp sum ok], payload length 56, checksum 0x1123 (-v).
-export const DHCPV6_1: Uint8Array = hex(`
-  3333 0001 0002 0001 0203 0405 86dd 6c00 0000 0038 1140 fe80 0000 0000 0000 0201
-  02ff fe03 0405 ff02 0000 0000 0000 0000 0000 0001 0002 0222 0223 0038 1123 0190
-  b45c 0001 000a 0003 0001 0001 0203 0405 0006 0004 0017 0018 0008 0002 0000 0003
-  000c 0203 0405 0000 0e10 0000 1518`);
+export const DHCPV6_1: Uint8Array = corpusFrame("tcpdump/dhcpv6-ia-na.pcap", 1);
 
 /** Every cut of `msg` (its first 0, 1, … len-1 bytes) makes `parse` throw a WireError. */
 export function expectEveryTruncationRejected(msg: Uint8Array, parse: (b: Uint8Array) => unknown): void {

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { corpusFrame, haveShared } from "../test/shared.js";
 import { expectEveryTruncationRejected, hex, parsesOrWireError, v4 } from "../test/wire-helpers.js";
 import type { Ipv4 } from "./addr.js";
 import { WireError } from "./errors.js";
@@ -23,41 +24,24 @@ function emitted(r: TcpRepr, ip: PseudoHeader): Uint8Array {
   return b;
 }
 
-// tcpdump corpus dns_tcp.pcap (`tcpdump -xx`), Ethernet + IPv4 + TCP.
+// tcpdump corpus dns_tcp.pcap (`tcpdump -xx`), Ethernet + IPv4 + TCP, read at test time (corpusFrame).
 // #1: 192.168.1.11.33779 > 209.87.249.18.53: Flags [S], cksum 0x0c41 (correct), seq 603899916, win 64240,
 //     options [mss 1460,sackOK,TS val 2044906138 ecr 0,nop,wscale 7], length 0
-const DNS_TCP_1 = hex(`
-  0011 2233 4466 0011 2233 4455 0800 4500 003c 9b28 4000 4006 1376 c0a8 010b d157
-  f912 83f3 0035 23fe c80c 0000 0000 a002 faf0 0c41 0000 0204 05b4 0402 080a 79e2
-  ca9a 0000 0000 0103 0307`);
+const DNS_TCP_1 = corpusFrame("tcpdump/dns_tcp.pcap", 1);
 // #2: 209.87.249.18.53 > 192.168.1.11.33779: Flags [S.], cksum 0xdded (correct), seq 2043824403,
 //     ack 603899917, win 64240, options [mss 1460], length 0   (the frame ends in 2 bytes of Ethernet padding)
-const DNS_TCP_2 = hex(`
-  0011 2233 4455 0011 2233 4466 0800 4500 002c 002e 0000 8006 ae80 d157 f912 c0a8
-  010b 0035 83f3 79d2 4913 23fe c80d 6012 faf0 dded 0000 0204 05b4 0000`);
+const DNS_TCP_2 = corpusFrame("tcpdump/dns_tcp.pcap", 2);
 // #4: Flags [P.], cksum 0x7796 (correct), seq 1:59 (raw 603899917), ack 1 (raw 2043824404), win 64240, length 58
-const DNS_TCP_4 = hex(`
-  0011 2233 4466 0011 2233 4455 0800 4500 0062 9b2a 4000 4006 134e c0a8 010b d157
-  f912 83f3 0035 23fe c80d 79d2 4914 5018 faf0 7796 0000 0038 4319 0120 0001 0000
-  0000 0001 0377 7777 0774 6370 6475 6d70 036f 7267 0000 0100 0100 0029 1000 0000
-  0000 000c 000a 0008 8f06 be7d 6914 42f0`);
+const DNS_TCP_4 = corpusFrame("tcpdump/dns_tcp.pcap", 4);
 // tcpdump corpus tfo-5c1fa7f9ae91.pcap.
 // #1: 192.168.0.100.13047 > 3.3.3.3.13054: Flags [S], cksum 0xb966 (correct), seq 218476388, win 1400,
 //     options [exp-tfo cookiereq], length 0
-const TFO_1 = hex(`
-  1c7e e54c a1cb b075 0c00 0001 0800 4500 002c 0006 0000 ff06 f4b3 c0a8 0064 0303
-  0303 32f7 32fe 0d05 af64 0000 0000 6002 0578 b966 0000 fe04 f989`);
+const TFO_1 = corpusFrame("tcpdump/tfo-5c1fa7f9ae91.pcap", 1);
 // #3: 3.3.3.3.13054 > 9.9.9.9.13047: Flags [S.], cksum 0x10b2 (correct), seq 4035392501, ack 218476389,
 //     win 1400, options [exp-tfo cookie 090909090000,nop,nop], length 0
-const TFO_3 = hex(`
-  1c7e e54c a1cc b075 0c00 0002 0800 4500 0034 0002 0000 ff06 a3aa 0303 0303 0909
-  0909 32fe 32f7 f087 33f5 0d05 af65 8012 0578 10b2 0000 fe0a f989 0909 0909 0000
-  0101`);
+const TFO_3 = corpusFrame("tcpdump/tfo-5c1fa7f9ae91.pcap", 3);
 // #4: Flags [S.], cksum 0x49d3 (correct), options [mss 1500,exp-tfo cookie 090909090000,nop,nop]
-const TFO_4 = hex(`
-  b075 0c00 0001 1c7e e54c a1cb 0800 4500 0038 0002 0000 fe06 f5ab 0303 0303 c0a8
-  0064 32fe 32f7 f087 33f5 0d05 af65 9012 0578 49d3 0000 0204 05dc fe0a f989 0909
-  0909 0000 0101`);
+const TFO_4 = corpusFrame("tcpdump/tfo-5c1fa7f9ae91.pcap", 4);
 // Built by hand (Python) as raw IPv4, checked with tcpdump 4.99.3 -vv -S:
 //   192.0.2.1.40000 > 198.51.100.2.80: Flags [P.EW], cksum 0x52fe (correct), seq 16909060:16909064,
 //   ack 168496141, win 65535, options [tfo  cookie 0102030405060708,nop,nop,sack 2 {1000:2000}{3000:4000},eol],
@@ -68,11 +52,9 @@ const BUILT = hex(`
   000003e8000007d000000bb800000fa0000064617461`);
 // tcpdump corpus tcp_header_heapoverflow.pcap: the IP header claims 12336 bytes, 12 TCP bytes are
 // captured; tcpdump -v prints "[|tcp]".
-const HEAPOVERFLOW = hex(`
-  3030 3030 3030 3030 3030 3030 0800 4530 3030 3030 0000 3006 3030 3030 3030 3030
-  3030 3030 3030 3030 3030 3030 3030`);
+const HEAPOVERFLOW = corpusFrame("tcpdump/tcp_header_heapoverflow.pcap", 1);
 
-describe("TCP over corpus captures", () => {
+describe.skipIf(!haveShared)("TCP over corpus captures", () => {
   it("dns_tcp.pcap #1: SYN with mss, sackOK, TS, nop, wscale", () => {
     const { seg, ip } = v4(DNS_TCP_1);
     const p = TcpPacket.checked(seg);
@@ -149,29 +131,6 @@ describe("TCP over corpus captures", () => {
     expect(emitted(r4, c.ip)).toEqual(c.seg);
   });
 
-  it("built segment: TFO kind 34, SACK blocks, two EOLs, ECE/CWR/AE flags", () => {
-    const { seg, ip } = v4(BUILT, 0);
-    const r = parseTcp(TcpPacket.checked(seg), ip);
-    expect(r).toMatchObject({ srcPort: 40000, dstPort: 80, seq: 16909060, ack: 168496141, window: 65535 });
-    expect(r.flags).toBe(0x1d8);
-    expect(r.flags).toBe(TcpFlag.AE | TcpFlag.CWR | TcpFlag.ECE | TcpFlag.ACK | TcpFlag.PSH);
-    expect(r.options).toEqual([
-      { kind: "fast-open", experimental: false, cookie: hex("0102030405060708") },
-      { kind: "nop" },
-      { kind: "nop" },
-      {
-        kind: "sack",
-        blocks: [
-          [1000, 2000],
-          [3000, 4000],
-        ],
-      },
-      { kind: "eol", rest: new Uint8Array(1) },
-    ]);
-    expect(new TextDecoder().decode(r.payload)).toBe("data");
-    expect(emitted(r, ip)).toEqual(seg);
-  });
-
   it("every truncation of the corpus segments is rejected", () => {
     for (const [frame, at] of [
       [DNS_TCP_1, 14],
@@ -220,6 +179,31 @@ describe("TCP over corpus captures", () => {
       expect.objectContaining({ reason: "bad-checksum" }),
     );
     expect(parseTcp(TcpPacket.checked(bad), null).seq).not.toBe(603899916);
+  });
+});
+
+describe("TCP hand-built segments and options", () => {
+  it("built segment: TFO kind 34, SACK blocks, two EOLs, ECE/CWR/AE flags", () => {
+    const { seg, ip } = v4(BUILT, 0);
+    const r = parseTcp(TcpPacket.checked(seg), ip);
+    expect(r).toMatchObject({ srcPort: 40000, dstPort: 80, seq: 16909060, ack: 168496141, window: 65535 });
+    expect(r.flags).toBe(0x1d8);
+    expect(r.flags).toBe(TcpFlag.AE | TcpFlag.CWR | TcpFlag.ECE | TcpFlag.ACK | TcpFlag.PSH);
+    expect(r.options).toEqual([
+      { kind: "fast-open", experimental: false, cookie: hex("0102030405060708") },
+      { kind: "nop" },
+      { kind: "nop" },
+      {
+        kind: "sack",
+        blocks: [
+          [1000, 2000],
+          [3000, 4000],
+        ],
+      },
+      { kind: "eol", rest: new Uint8Array(1) },
+    ]);
+    expect(new TextDecoder().decode(r.payload)).toBe("data");
+    expect(emitted(r, ip)).toEqual(seg);
   });
 
   it("keeps known kinds with unexpected lengths as unknown, byte for byte", () => {
