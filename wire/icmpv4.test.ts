@@ -68,7 +68,7 @@ describe.skipIf(!haveShared)("ICMPv4 over captures", () => {
     expect(emitted(r2)).toEqual(rep);
   });
 
-  it("dhcp-rfc4388.pcap #2: host unreachable quoting the echo request", () => {
+  it("dhcp-rfc4388.pcap #6: host unreachable quoting the echo request", () => {
     const m = v4(HOST_UNREACH);
     expect(m.byteLength).toBe(56);
     const p = Icmpv4Packet.checked(m);
