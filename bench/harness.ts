@@ -46,7 +46,7 @@ export function timeCommand(cmd: string): number {
   const t = timeIt(() => {
     res = spawnSync("sh", ["-c", cmd], { stdio: ["ignore", "ignore", "pipe"] });
   });
-  if (!res || res.status !== 0) {
+  if (res?.status !== 0) {
     throw new Error(`bench peer failed: ${cmd}: ${res?.stderr?.toString().trim() ?? "no result"}`);
   }
   return t;

@@ -78,7 +78,7 @@ export class VmNic {
 
   /** Link up, attached to a TAP, and the TAP is up. */
   get carrier(): boolean {
-    return this.#linkUp && this.#tap !== null && this.#tap.up;
+    return this.#linkUp && this.#tap?.up === true;
   }
 
   /** Connects this NIC to a TAP's user side (as QEMU opening the tap fd); replaces a previous one. */
