@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { Ipv4 } from "../wire/addr.js";
-import { internetChecksum, onesSum, pseudoHeaderSumV4 } from "../wire/checksum.js";
+import { internetChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6 } from "../wire/checksum.js";
 
 /**
  * Writes a classic µs pcap of `count` real-looking Ethernet frames of mixed sizes (TCP data and
@@ -179,10 +179,7 @@ function buildUdp6(f: Uint8Array, i: number, r: number, dataLen: number): number
   dv.setUint16(u + 4, udpLen);
   dv.setUint16(u + 6, 0);
   for (let k = 0; k < dataLen; k++) f[u + 8 + k] = (k * 3) & 0xff;
-  let s = onesSum(srcA);
-  s = onesSum(dstA, s);
-  s += udpLen + 17;
-  const c = internetChecksum(f.subarray(u, u + udpLen), s);
+  const c = internetChecksum(f.subarray(u, u + udpLen), pseudoHeaderSumV6(srcA, dstA, 17, udpLen));
   dv.setUint16(u + 6, c === 0 ? 0xffff : c);
   return u + udpLen;
 }

@@ -29,7 +29,8 @@ export function checksumOk(bytes: Uint8Array, initial = 0): boolean {
   return onesSum(bytes, initial) === 0xffff;
 }
 
-function fold(sum: number): number {
+/** Folds a one's-complement sum (any non-negative value below 2^48) to 16 bits with end-around carry. */
+export function foldSum(sum: number): number {
   sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
   sum = (sum & 0xffff) + (sum >>> 16);
   return sum;
@@ -37,7 +38,7 @@ function fold(sum: number): number {
 
 /** One's-complement sum of the IPv4 pseudo-header (RFC 768/793): src, dst, zero, protocol, length. */
 export function pseudoHeaderSumV4(src: Ipv4, dst: Ipv4, protocol: number, length: number): number {
-  return fold((src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length);
+  return foldSum((src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length);
 }
 
 /**
@@ -53,7 +54,7 @@ export function pseudoHeaderSumV6(
   let sum = 0;
   for (let i = 0; i < 16; i += 2) sum += ((src[i] << 8) | src[i + 1]) + ((dst[i] << 8) | dst[i + 1]);
   sum += Math.floor(length / 0x10000) + (length & 0xffff) + nextHeader;
-  return fold(sum);
+  return foldSum(sum);
 }
 
 /**
@@ -61,7 +62,7 @@ export function pseudoHeaderSumV6(
  * to `newWord`: HC' = ~(~HC + ~m + m').
  */
 export function checksumAdjust16(checksum: number, oldWord: number, newWord: number): number {
-  const sum = fold((~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff));
+  const sum = foldSum((~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff));
   return ~sum & 0xffff;
 }
 

@@ -1,5 +1,5 @@
 import type { Ipv4, Ipv6 } from "./addr.js";
-import { onesSum, pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./checksum.js";
+import { foldSum, onesSum, pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./checksum.js";
 
 /**
  * The pseudo-header checksum of a transport segment (TCP, UDP, ICMPv6), given the IP layer around it
@@ -27,12 +27,6 @@ export function pseudoV6(src: Ipv6 | Uint8Array, dst: Ipv6 | Uint8Array): Pseudo
   return { version: 6, src, dst };
 }
 
-function fold(sum: number): number {
-  sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  sum = (sum & 0xffff) + (sum >>> 16);
-  return sum;
-}
-
 /** Sum of the eight 16-bit groups of an IPv6 address given as a bigint (not folded). */
 function v6GroupSum(a: Ipv6): number {
   let v: bigint = a;
@@ -53,7 +47,7 @@ export function pseudoSum(ip: PseudoHeader, protocol: number, length: number): n
   }
   const s = src instanceof Uint8Array ? onesSum(src.subarray(0, 16)) : v6GroupSum(src);
   const d = dst instanceof Uint8Array ? onesSum(dst.subarray(0, 16)) : v6GroupSum(dst);
-  return fold(s + d + Math.floor(length / 0x10000) + (length & 0xffff) + protocol);
+  return foldSum(s + d + Math.floor(length / 0x10000) + (length & 0xffff) + protocol);
 }
 
 /** `~(pseudo-header + segment)` for a segment carried over IPv4. */

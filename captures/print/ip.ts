@@ -2,7 +2,8 @@
  * IPv4 (print-ip.c), the IP next-protocol demultiplexer shared with IPv6 (print-ip-demux.c) and AH
  * (print-ah.c), as tcpdump 4.99.3 prints them.
  */
-import { internetChecksum } from "../../wire/checksum.js";
+import { readIpv4 } from "../../wire/addr.js";
+import { internetChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6 } from "../../wire/checksum.js";
 import { localCatch, type PrintContext, Truncated, TruncatedHere, tcheck, u8, u16, u32 } from "./context.js";
 import { icmpPrint } from "./icmp.js";
 import { icmp6Print } from "./icmp6.js";
@@ -55,19 +56,15 @@ export function cksumShouldBe(field: number, computed: number): number {
  * (the whole segment, checksum field included): 0 when it verifies (tcpdump's in_cksum result).
  */
 export function transportCksum(iph: Uint8Array, proto: number, seg: Uint8Array): number {
-  let sum = 0;
+  const len = seg.byteLength;
+  let pseudo: number;
   if (iph[0] >> 4 === 6) {
     const dst = ip6FinalDst(iph);
-    for (let i = 8; i < 24; i += 2) sum += (iph[i] << 8) | iph[i + 1];
-    for (let i = dst; i < dst + 16; i += 2) sum += (iph[i] << 8) | iph[i + 1];
+    pseudo = pseudoHeaderSumV6(iph.subarray(8, 24), iph.subarray(dst, dst + 16), proto, len);
   } else {
-    for (let i = 12; i < 20; i += 2) sum += (iph[i] << 8) | iph[i + 1];
+    pseudo = pseudoHeaderSumV4(readIpv4(iph, 12), readIpv4(iph, 16), proto, len);
   }
-  const len = seg.byteLength;
-  sum += Math.floor(len / 0x10000) + (len & 0xffff) + proto;
-  sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  sum = (sum & 0xffff) + (sum >>> 16);
-  return internetChecksum(seg, sum);
+  return internetChecksum(seg, pseudo);
 }
 
 /**
