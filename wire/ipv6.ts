@@ -262,17 +262,16 @@ export function padIpv6Options(options: readonly Ipv6OptionRepr[]): Ipv6OptionRe
   return out;
 }
 
-/** A hop-by-hop (0) or destination options (60) header. */
-export class Ipv6OptionsHeader {
-  private constructor(readonly bytes: Uint8Array) {}
+/**
+ * What every variable-length extension header shares (hop-by-hop, destination options, routing):
+ * next header, Hdr Ext Len, the (n + 1) * 8-byte length, and the payload after it.
+ */
+abstract class Ipv6ExtHeaderView {
+  protected constructor(readonly bytes: Uint8Array) {}
   /** Throws WireError("ipv6", "truncated") unless the whole (n + 1) * 8-byte header fits. */
-  static checked(bytes: Uint8Array): Ipv6OptionsHeader {
-    needBytes("ipv6", bytes, 2, "options header");
-    needBytes("ipv6", bytes, extHeaderLen(bytes[1]), "options header");
-    return new Ipv6OptionsHeader(bytes);
-  }
-  static unchecked(bytes: Uint8Array): Ipv6OptionsHeader {
-    return new Ipv6OptionsHeader(bytes);
+  protected static checkLength(bytes: Uint8Array, what: string): void {
+    needBytes("ipv6", bytes, 2, what);
+    needBytes("ipv6", bytes, extHeaderLen(bytes[1]), what);
   }
   get nextHeader(): number {
     return this.bytes[0];
@@ -283,12 +282,24 @@ export class Ipv6OptionsHeader {
   get headerLen(): number {
     return extHeaderLen(this.bytes[1]);
   }
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.headerLen);
+  }
+}
+
+/** A hop-by-hop (0) or destination options (60) header. */
+export class Ipv6OptionsHeader extends Ipv6ExtHeaderView {
+  /** Throws WireError("ipv6", "truncated") unless the whole (n + 1) * 8-byte header fits. */
+  static checked(bytes: Uint8Array): Ipv6OptionsHeader {
+    Ipv6ExtHeaderView.checkLength(bytes, "options header");
+    return new Ipv6OptionsHeader(bytes);
+  }
+  static unchecked(bytes: Uint8Array): Ipv6OptionsHeader {
+    return new Ipv6OptionsHeader(bytes);
+  }
   /** The TLV area (a view). */
   get optionBytes(): Uint8Array {
     return this.bytes.subarray(2, this.headerLen);
-  }
-  get payload(): Uint8Array {
-    return this.bytes.subarray(this.headerLen);
   }
 }
 
@@ -358,25 +369,14 @@ export function emitIpv6OptionsHeader(r: Ipv6OptionsRepr, h: Ipv6OptionsHeader):
 // ---------------------------------------------------------------------------------------------------
 // Routing header
 
-export class Ipv6RoutingHeader {
-  private constructor(readonly bytes: Uint8Array) {}
+export class Ipv6RoutingHeader extends Ipv6ExtHeaderView {
   /** Throws WireError("ipv6", "truncated") unless the whole (n + 1) * 8-byte header fits. */
   static checked(bytes: Uint8Array): Ipv6RoutingHeader {
-    needBytes("ipv6", bytes, 2, "routing header");
-    needBytes("ipv6", bytes, extHeaderLen(bytes[1]), "routing header");
+    Ipv6ExtHeaderView.checkLength(bytes, "routing header");
     return new Ipv6RoutingHeader(bytes);
   }
   static unchecked(bytes: Uint8Array): Ipv6RoutingHeader {
     return new Ipv6RoutingHeader(bytes);
-  }
-  get nextHeader(): number {
-    return this.bytes[0];
-  }
-  get hdrExtLen(): number {
-    return this.bytes[1];
-  }
-  get headerLen(): number {
-    return extHeaderLen(this.bytes[1]);
   }
   get routingType(): number {
     return this.bytes[2];
@@ -399,9 +399,6 @@ export class Ipv6RoutingHeader {
   /** Type 0: address `i` as bytes (a view). */
   type0AddressBytes(i: number): Uint8Array {
     return this.bytes.subarray(8 + 16 * i, 24 + 16 * i);
-  }
-  get payload(): Uint8Array {
-    return this.bytes.subarray(this.headerLen);
   }
 }
 
