@@ -1,0 +1,87 @@
+import { type Ipv4, writeIpv4 } from "../wire/addr.js";
+
+/**
+ * Small byte-level helpers for the stack's hot paths: no views, no allocation (the wire/ views are
+ * used where a packet is inspected once; these are used per forwarded or sent packet).
+ */
+
+/** One's-complement sum of `len` bytes at `off` (folded to 16 bits, not complemented). */
+export function sumAt(b: Uint8Array, off: number, len: number): number {
+  let sum = 0;
+  const end = off + (len & ~1);
+  for (let i = off; i < end; i += 2) sum += (b[i] << 8) | b[i + 1];
+  if (len & 1) sum += b[off + len - 1] << 8;
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+/** Computes and stores the IPv4 header checksum of the header at `off`. */
+export function fillIpv4Checksum(b: Uint8Array, off: number): void {
+  const hl = (b[off] & 0x0f) * 4;
+  b[off + 10] = 0;
+  b[off + 11] = 0;
+  const c = ~sumAt(b, off, hl) & 0xffff;
+  b[off + 10] = c >>> 8;
+  b[off + 11] = c & 0xff;
+}
+
+/** Writes a 20-byte IPv4 header (no options) at `off` and its checksum. */
+export function writeIpv4Header(
+  b: Uint8Array,
+  off: number,
+  tos: number,
+  totalLen: number,
+  id: number,
+  df: boolean,
+  ttl: number,
+  protocol: number,
+  src: Ipv4,
+  dst: Ipv4,
+): void {
+  b[off] = 0x45;
+  b[off + 1] = tos & 0xff;
+  b[off + 2] = totalLen >>> 8;
+  b[off + 3] = totalLen & 0xff;
+  b[off + 4] = id >>> 8;
+  b[off + 5] = id & 0xff;
+  b[off + 6] = df ? 0x40 : 0;
+  b[off + 7] = 0;
+  b[off + 8] = ttl;
+  b[off + 9] = protocol;
+  writeIpv4(b, off + 12, src);
+  writeIpv4(b, off + 16, dst);
+  fillIpv4Checksum(b, off);
+}
+
+/** True when the packet is a fragment (MF set or a non-zero offset). */
+export function isFragment(p: Uint8Array): boolean {
+  return (p[6] & 0x3f) !== 0 || p[7] !== 0;
+}
+
+/** The 13-bit fragment offset field is non-zero (not the first fragment). */
+export function isLaterFragment(p: Uint8Array): boolean {
+  return (p[6] & 0x1f) !== 0 || p[7] !== 0;
+}
+
+const SLAB_SIZE = 256 * 1024;
+const SLAB_MAX = 4096;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabOff = 0;
+
+/**
+ * A new zero-filled buffer of `n` bytes for a frame or packet the stack builds. Small buffers are
+ * carved from a shared 256 KiB slab (a fresh ArrayBuffer per packet costs several times more); the
+ * slab is never reused, so a buffer handed out is never written by anyone else afterwards. Readers
+ * must honour `byteOffset` (as every wire/ view does).
+ */
+export function allocPacket(n: number): Uint8Array {
+  if (n > SLAB_MAX) return new Uint8Array(n);
+  if (slabOff + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabOff = 0;
+  }
+  const b = slab.subarray(slabOff, slabOff + n);
+  slabOff += (n + 7) & ~7;
+  return b;
+}

@@ -1,0 +1,107 @@
+import type { Ipv4, Mac } from "../wire/addr.js";
+import type { IpInterface } from "./interface.js";
+import type { IpStack } from "./stack.js";
+
+export interface UdpBindOptions {
+  /** 0/undefined = ephemeral from 32768..60999 (Linux ip_local_port_range), drawn from sim.rng. */
+  readonly port?: number;
+  /** Default 0.0.0.0 (any local address). */
+  readonly address?: Ipv4;
+  /** SO_BINDTODEVICE. */
+  readonly iface?: IpInterface;
+  /**
+   * Also receive datagrams to this port whose destination is not a local address (a DHCP client
+   * before it has one; unicast to yiaddr).
+   */
+  readonly anyDestination?: boolean;
+  /** SO_BROADCAST: may send to 255.255.255.255 / a subnet broadcast. */
+  readonly broadcast?: boolean;
+}
+
+export interface UdpMessage {
+  readonly data: Uint8Array;
+  readonly from: Ipv4;
+  readonly fromPort: number;
+  readonly to: Ipv4;
+  readonly toPort: number;
+  readonly iface: IpInterface;
+  readonly ttl: number;
+  /** Ethernet source (null on point-to-point or looped back). */
+  readonly srcMac: Mac | null;
+}
+
+/** An ICMP error about a datagram this socket sent (IP_RECVERR-like). */
+export interface IcmpErrorInfo {
+  readonly from: Ipv4;
+  readonly type: number;
+  readonly code: number;
+  readonly dst: Ipv4;
+  readonly dstPort?: number;
+  readonly seq?: number;
+  readonly mtu?: number;
+}
+
+export interface UdpSendOptions {
+  /** Source address (0.0.0.0 allowed with `iface`, for a DHCP DISCOVER). */
+  readonly src?: Ipv4;
+  /** Send out of this interface (SO_BINDTODEVICE / IP_PKTINFO); without a route there, dst is on-link. */
+  readonly iface?: IpInterface;
+  readonly ttl?: number;
+  /**
+   * Don't Fragment: undefined = Linux's default IP_PMTUDISC_WANT (DF set when the datagram fits the
+   * path MTU, else fragmented locally without DF); true = IP_PMTUDISC_DO (refused when too big);
+   * false = IP_PMTUDISC_DONT.
+   */
+  readonly df?: boolean;
+  /** Send to this MAC without ARP (a DHCP server answering a client that has no address yet). */
+  readonly dstMac?: Mac;
+  /** DSCP/ECN byte (IP_TOS), default 0. */
+  readonly tos?: number;
+}
+
+export type UdpHandler = (m: UdpMessage) => void;
+export type IcmpErrorHandler = (e: IcmpErrorInfo) => void;
+
+/** A UDP socket of an IpStack (bind with `stack.udpBind`). */
+export class UdpSocket {
+  /** @internal */ handler: UdpHandler | null = null;
+  /** @internal */ errorHandler: IcmpErrorHandler | null = null;
+  #closed = false;
+
+  constructor(
+    readonly stack: IpStack,
+    readonly localPort: number,
+    readonly localAddress: Ipv4,
+    readonly iface: IpInterface | null,
+    readonly anyDestination: boolean,
+    readonly broadcast: boolean,
+  ) {}
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  onMessage(h: UdpHandler | null): void {
+    this.handler = h;
+  }
+
+  onError(h: IcmpErrorHandler | null): void {
+    this.errorHandler = h;
+  }
+
+  /**
+   * Sends one datagram. Returns false (and counts) when there is no route, the interface is down, the
+   * destination is a broadcast without `broadcast`, or DF is forced on a datagram above the path MTU
+   * (EMSGSIZE); true when handed to ARP or the device.
+   */
+  sendTo(data: Uint8Array, dst: Ipv4, dstPort: number, opts?: UdpSendOptions): boolean {
+    if (this.#closed) return false;
+    return this.stack._udpSend(this, data, dst, dstPort, opts);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.stack._udpClose(this);
+  }
+}
