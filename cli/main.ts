@@ -12,6 +12,7 @@ import { describeError, UsageError } from "./errors.js";
 import { checkInputFile, checkOutputFile } from "./files.js";
 import { inspect } from "./inspect.js";
 import { Output } from "./output.js";
+import { runCommand } from "./run.js";
 
 function stderrLine(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -29,7 +30,7 @@ function normaliseArgv(argv: string[]): string[] {
   });
 }
 
-const COMMANDS = ["inspect", "convert"] as const;
+const COMMANDS = ["inspect", "convert", "run"] as const;
 
 /** An unknown first word is an unknown command (yargs alone would call it an "unknown argument"). */
 function checkCommand(argv: string[]): void {
@@ -51,6 +52,7 @@ const KNOWN_OPTIONS: Record<
     withValue: ["c", "t-count"],
   },
   convert: { flags: ["nano"], withValue: ["format"] },
+  run: { flags: ["json"], withValue: ["seed", "duration", "capture-dir", "topo"] },
 };
 
 /**
@@ -260,6 +262,55 @@ async function main(rawArgv: string[]): Promise<number> {
           stderrLine(
             `${a.out}: ${r.records} records, ${r.interfaces} interface${r.interfaces === 1 ? "" : "s"} (${format})`,
           );
+        }),
+    )
+    .command(
+      "run [topology]",
+      "run a topology in virtual time: captures per port, a summary of leases, pings, counters, NAT and DHCP",
+      (y) =>
+        y
+          .positional("topology", {
+            type: "string",
+            describe: "topology file (YAML); default: a built-in NAT demo (examples/nat.yaml)",
+          })
+          .option("topo", {
+            type: "string",
+            requiresArg: true,
+            describe: "a generated topology: linear,N or star,N[,MODE]",
+          })
+          .option("seed", {
+            type: "string",
+            requiresArg: true,
+            describe: "random seed (default: the file's, else 1)",
+          })
+          .option("duration", {
+            type: "string",
+            requiresArg: true,
+            describe: "virtual time to run, e.g. 30s (default: the file's, else 60s)",
+          })
+          .option("capture-dir", {
+            type: "string",
+            requiresArg: true,
+            describe: "where the pcaps go (default ./vnet-NAME)",
+          })
+          .option("json", { type: "boolean", describe: "print the report as one JSON object" })
+          .example("$0 run examples/nat.yaml", "two VMs behind NAT reaching the simulated outside")
+          .example("$0 run --topo star,16 --json", "16 VMs on one NAT network, report as JSON"),
+      (a) =>
+        run(() => {
+          const out = new Output();
+          runCommand(
+            {
+              ...(a.topology !== undefined ? { file: a.topology } : {}),
+              ...(a.topo !== undefined ? { topo: a.topo } : {}),
+              ...(a.seed !== undefined ? { seed: a.seed } : {}),
+              ...(a.duration !== undefined ? { duration: a.duration } : {}),
+              ...(a["capture-dir"] !== undefined ? { captureDir: a["capture-dir"] } : {}),
+              json: a.json ?? false,
+            },
+            { out, err: stderrLine, progress: process.stderr.isTTY === true },
+          );
+          out.flush();
         }),
     )
     .demandCommand(1, `give a command: ${COMMANDS.join(" or ")}`)
