@@ -1,4 +1,23 @@
 export {
+  eth,
+  type FrameTuple,
+  type IpFields,
+  icmpPacket,
+  ip,
+  ipOf,
+  ipv4,
+  mac,
+  masked,
+  maskPort,
+  pattern,
+  type TcpFields,
+  tcpPacket,
+  tupleOf,
+  udpPacket,
+  udpSegment,
+} from "./frames.js";
+export { parseSnmp, ROUTER_TOOLS, routerLabSupport, runLinuxRouter } from "./linux-router.js";
+export {
   type BridgeOptions,
   type BridgePortFlags,
   Capture,
@@ -9,4 +28,34 @@ export {
   type NetnsSupport,
   netnsSupport,
 } from "./netns.js";
+export {
+  baseSetup,
+  checksumProblems,
+  comparable,
+  frameText,
+  fromLan,
+  fromWan,
+  GW1,
+  GW3,
+  H15,
+  H16,
+  type Host,
+  isRouterIcmpError,
+  R_LAN,
+  R_LAN_MAC,
+  R_WAN,
+  R_WAN_MAC,
+  SRV,
+  sideText,
+} from "./router-plan.js";
+export {
+  type ConntrackEntry,
+  parseConntrack,
+  type RouterIfSetup,
+  type RouterRig,
+  type RouterScript,
+  type RouterSetup,
+  type Side,
+} from "./router-rig.js";
 export { formatFrame, macBytes, macText, type PortOutputs, type Scenario, type Step } from "./scenario.js";
+export { runVnetRouter, type VnetNat, type VnetNatFactory, type VnetRouterOptions } from "./vnet-router.js";
