@@ -59,6 +59,19 @@ describe("Simulator ordering", () => {
 });
 
 describe("Simulator cancel", () => {
+  it("nextEventTime skips cancelled events and is null when nothing is pending", () => {
+    const sim = new Simulator();
+    expect(sim.nextEventTime).toBeNull();
+    const t1 = sim.schedule(5, () => {});
+    sim.scheduleCall(9, () => {}, 0);
+    expect(sim.nextEventTime).toBe(5);
+    t1.cancel();
+    expect(sim.nextEventTime).toBe(9);
+    sim.run();
+    expect(sim.nextEventTime).toBeNull();
+    expect(sim.now).toBe(9);
+  });
+
   it("a cancelled timer never runs and is not counted", () => {
     const sim = new Simulator();
     const got: number[] = [];

@@ -155,6 +155,16 @@ export class Simulator {
     return r;
   }
 
+  /**
+   * Time of the earliest pending event (cancelled ones are skipped and dropped), or null when none is
+   * pending. A real-time driver sleeps until then instead of polling.
+   */
+  get nextEventTime(): SimTime | null {
+    const h = this.#heap;
+    while (h.length > 0 && h[0].fn === null) this.#pop();
+    return h.length === 0 ? null : h[0].time;
+  }
+
   /** Asks a running `run()` to return after the current event. */
   stop(): void {
     this.#stopRequested = true;
