@@ -73,7 +73,7 @@ export function runLan(hosts: number, seconds = SECONDS): { delivered: number; s
   return { delivered, sent, wall };
 }
 
-function ns3Peer(ctx: BenchContext, hosts: number): { value: number | null; note?: string } {
+export function ns3Peer(ctx: BenchContext, hosts: number): { value: number | null; note?: string } {
   const script = fileURLToPath(new URL("../../bench/peers/build-ns3.sh", import.meta.url));
   const build = spawnSync("bash", [script, ctx.workDir], { encoding: "utf8" });
   if (build.status !== 0) {

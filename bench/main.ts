@@ -2,9 +2,12 @@
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { attachBenches } from "./attach.js";
 import { bridgeBenches } from "./bridge.js";
 import type { Bench, BenchRow } from "./harness.js";
 import { lanBenches } from "./lan.js";
+import { lanIpBenches } from "./lan-ip.js";
+import { natBenches } from "./nat.js";
 import { pcapBenches } from "./pcap.js";
 import { simBenches } from "./sim.js";
 
@@ -12,7 +15,15 @@ import { simBenches } from "./sim.js";
  * `npm run bench [-- --only NAME[,NAME]] [--json] [--rounds N]`: runs vnet and the tools a user would
  * pick instead side by side in one run, and prints ratios (> 1: vnet is better).
  */
-const benches: Bench[] = [...pcapBenches, ...bridgeBenches, ...simBenches, ...lanBenches];
+const benches: Bench[] = [
+  ...pcapBenches,
+  ...bridgeBenches,
+  ...simBenches,
+  ...lanBenches,
+  ...lanIpBenches,
+  ...natBenches,
+  ...attachBenches,
+];
 
 function parseArgs(argv: string[]): { only: string[] | null; json: boolean; rounds: number } {
   let only: string[] | null = null;

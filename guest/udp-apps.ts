@@ -399,7 +399,8 @@ export interface UdpSinkResult {
 export class UdpSink implements GuestApp {
   readonly port: number;
   readonly #g: GuestHost;
-  readonly #from = new Map<string, { address: Ipv4; port: number; received: number; bytes: number }>();
+  /** Senders keyed by address * 65536 + port (a number: no string built per datagram). */
+  readonly #from = new Map<number, { address: Ipv4; port: number; received: number; bytes: number }>();
   #sock: UdpSocket | null;
   #received = 0;
   #bytes = 0;
@@ -421,7 +422,7 @@ export class UdpSink implements GuestApp {
     this.#bytes += m.data.byteLength;
     if (this.#first === null) this.#first = now;
     this.#last = now;
-    const key = `${formatIpv4(m.from)}:${m.fromPort}`;
+    const key = m.from * 65536 + m.fromPort;
     let s = this.#from.get(key);
     if (!s) {
       s = { address: m.from, port: m.fromPort, received: 0, bytes: 0 };

@@ -16,6 +16,33 @@ export function sumAt(b: Uint8Array, off: number, len: number): number {
   return sum;
 }
 
+/**
+ * `~(pseudo-header + segment)` for the `len`-byte transport segment at `off` carried over IPv4 from
+ * `src` to `dst`: what wire/'s `l4ChecksumV4(src, dst, protocol, b.subarray(off, off + len))` returns,
+ * without making the view (0 when a filled-in checksum verifies; the value to store when it is zero).
+ */
+export function l4ChecksumAt(
+  b: Uint8Array,
+  off: number,
+  len: number,
+  src: Ipv4,
+  dst: Ipv4,
+  protocol: number,
+): number {
+  let sum =
+    sumAt(b, off, len) +
+    (src >>> 16) +
+    (src & 0xffff) +
+    (dst >>> 16) +
+    (dst & 0xffff) +
+    protocol +
+    (len >>> 16) +
+    (len & 0xffff);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
 /** Computes and stores the IPv4 header checksum of the header at `off`. */
 export function fillIpv4Checksum(b: Uint8Array, off: number): void {
   const hl = (b[off] & 0x0f) * 4;

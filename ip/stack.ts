@@ -12,7 +12,6 @@ import {
   writeMac,
 } from "../wire/addr.js";
 import { checksumAdjust16 } from "../wire/checksum.js";
-import { l4ChecksumV4 } from "../wire/l4-checksum.js";
 import {
   broadcastOf,
   type Cidr,
@@ -35,7 +34,7 @@ import {
   type NeighbourParams,
   NeighbourTable,
 } from "./neighbour.js";
-import { allocPacket, isFragment, isLaterFragment, sumAt, writeIpv4Header } from "./packet.js";
+import { allocPacket, isFragment, isLaterFragment, l4ChecksumAt, sumAt, writeIpv4Header } from "./packet.js";
 import { type EchoSendOptions, IcmpEchoSocket, pingPayload } from "./ping.js";
 import { Reassembler, type ReassemblyOptions } from "./reassembly.js";
 import { formatRoute, type RouteEntry, RouteTable } from "./routes.js";
@@ -773,7 +772,7 @@ export class IpStack {
     buf[u + 4] = ulen >>> 8;
     buf[u + 5] = ulen & 0xff;
     buf.set(data, u + 8);
-    const c = l4ChecksumV4(src, dst, PROTO_UDP, buf.subarray(u));
+    const c = l4ChecksumAt(buf, u, ulen, src, dst, PROTO_UDP);
     const cs = c === 0 ? 0xffff : c;
     buf[u + 6] = cs >>> 8;
     buf[u + 7] = cs & 0xff;
@@ -1185,7 +1184,7 @@ export class IpStack {
     }
     const src = readIpv4(p, 12);
     const dst = readIpv4(p, 16);
-    if ((p[hl + 6] | p[hl + 7]) !== 0 && l4ChecksumV4(src, dst, PROTO_UDP, p.subarray(hl, hl + ulen)) !== 0) {
+    if ((p[hl + 6] | p[hl + 7]) !== 0 && l4ChecksumAt(p, hl, ulen, src, dst, PROTO_UDP) !== 0) {
       mib.InCsumErrors++;
       mib.InErrors++;
       return;
