@@ -54,11 +54,15 @@ describe("vnet run", () => {
       "DHCP leases of lan (server on host):\n  86400 52:54:00:18:2a:e3 10.0.2.15 vm1 ",
     );
     expect(r.stdout).toContain(`7 pcap files in ${captureDir}/ (vnet inspect ${captureDir}/vm1-eth0.pcap)`);
+    // The pcaps, and what `vnet replay DIR` needs to reproduce the run (cli/replay.test.ts).
     expect(readdirSync(captureDir).sort()).toEqual([
       "dns-eth0.pcap",
+      "edges.pcapng",
       "gw-eth0.pcap",
       "host-lan.pcap",
       "host-uplink.pcap",
+      "run.json",
+      "topology.yaml",
       "vm1-eth0.pcap",
       "vm2-eth0.pcap",
       "web-eth0.pcap",

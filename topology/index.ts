@@ -10,6 +10,20 @@ export {
 } from "./build.js";
 export { defineTopology, TopologyBuilder, topology, type VmOptions } from "./builder.js";
 export {
+  EdgeError,
+  type EdgeFrame,
+  type EdgeInjector,
+  type EdgeRecording,
+  type EdgeStats,
+  Edges,
+  type EdgesOptions,
+  loadEdgeRecording,
+  networkEdges,
+  normaliseEdgeName,
+  readEdgeRecording,
+  resolveEdgeName,
+} from "./edges.js";
+export {
   generateTopology,
   registerTopology,
   type TopologyGenerator,
@@ -26,6 +40,28 @@ export {
   resolveTopology,
 } from "./presets.js";
 export {
+  type CaptureInjectOptions,
+  type CaptureInput,
+  captureInjections,
+  edgeNamesOf,
+  isDirectory,
+  type LoadedRun,
+  loadRunDir,
+  parseMacRewrites,
+  parseSpeed,
+  type ReplayCaptureOptions,
+  type ReplayCaptureResult,
+  ReplayError,
+  type ReplayRunOptions,
+  type ReplayRunResult,
+  type ReplaySpeed,
+  replayCapture,
+  replayRun,
+  rewriteMacs,
+  type Verification,
+  verifyReplay,
+} from "./replay.js";
+export {
   type FlowReport,
   formatReport,
   type LeaseReport,
@@ -35,7 +71,22 @@ export {
   type RunReport,
   type UdpEchoReport,
 } from "./report.js";
-export { capturedPorts, captureFileName, type RunOptions, type RunResult, runTopology } from "./run.js";
+export {
+  capturedPorts,
+  captureFileName,
+  EDGES_FILE,
+  RUN_FILE,
+  type RunFileRecord,
+  type RunInput,
+  type RunOptions,
+  type RunRecord,
+  type RunResult,
+  runTopology,
+  TOPOLOGY_JSON_FILE,
+  TOPOLOGY_YAML_FILE,
+  type TopologySource,
+  vnetVersion,
+} from "./run.js";
 export * from "./spec.js";
 export {
   formatDuration,

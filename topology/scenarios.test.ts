@@ -237,10 +237,14 @@ describe("captures", () => {
       .build();
     const onDisk = runTopology(spec, { captureDir: dir });
     const inMemory = runTopology(spec);
+    // The pcaps, and the run directory's files (replay.test.ts): run.json, the spec, the edge recording.
     expect(readdirSync(dir).sort()).toEqual([
       "dns-eth0.pcap",
+      "edges.pcapng",
       "gw-eth0.pcap",
       "host-uplink.pcap",
+      "run.json",
+      "topology.json",
       "vm1-eth0.pcap",
       "web-eth0.pcap",
     ]);
