@@ -12,7 +12,9 @@ import { describeError, UsageError } from "./errors.js";
 import { checkInputFile, checkOutputFile } from "./files.js";
 import { inspect } from "./inspect.js";
 import { Output } from "./output.js";
+import { replayCommand } from "./replay.js";
 import { runCommand } from "./run.js";
+import { serveCommand } from "./serve.js";
 
 function stderrLine(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -30,7 +32,7 @@ function normaliseArgv(argv: string[]): string[] {
   });
 }
 
-const COMMANDS = ["inspect", "convert", "run"] as const;
+const COMMANDS = ["inspect", "convert", "run", "replay", "serve"] as const;
 
 /** An unknown first word is an unknown command (yargs alone would call it an "unknown argument"). */
 function checkCommand(argv: string[]): void {
@@ -53,6 +55,11 @@ const KNOWN_OPTIONS: Record<
   },
   convert: { flags: ["nano"], withValue: ["format"] },
   run: { flags: ["json"], withValue: ["seed", "duration", "capture-dir", "topo"] },
+  replay: {
+    flags: ["json"],
+    withValue: ["topology", "topo", "into", "speed", "at", "rewrite-mac", "seed", "duration", "capture-dir"],
+  },
+  serve: { flags: [], withValue: ["topo", "listen", "record", "attach", "seed", "duration"] },
 };
 
 /**
@@ -155,6 +162,16 @@ async function main(rawArgv: string[]): Promise<number> {
   const run = (fn: () => void) => {
     try {
       fn();
+    } catch (e) {
+      const { message, code } = describeError(e);
+      stderrLine(`vnet: ${message}`);
+      exitCode = code;
+    }
+    exitWhenWritten(exitCode);
+  };
+  const runAsync = async (fn: () => Promise<void>) => {
+    try {
+      await fn();
     } catch (e) {
       const { message, code } = describeError(e);
       stderrLine(`vnet: ${message}`);
@@ -309,6 +326,160 @@ async function main(rawArgv: string[]): Promise<number> {
               json: a.json ?? false,
             },
             { out, err: stderrLine, progress: process.stderr.isTTY === true },
+          );
+          out.flush();
+        }),
+    )
+    .command(
+      "replay <source>",
+      "replay a capture into a port of a topology (tcpreplay-like), or re-run a recorded run directory",
+      (y) =>
+        y
+          .positional("source", {
+            type: "string",
+            demandOption: true,
+            describe:
+              "a capture (pcap/pcapng) to inject, or a run directory (vnet run --capture-dir) to reproduce",
+          })
+          .option("topology", {
+            type: "string",
+            requiresArg: true,
+            describe: "with a capture: the topology file (default: the built-in NAT demo)",
+          })
+          .option("topo", {
+            type: "string",
+            requiresArg: true,
+            describe: "with a capture: linear,N or star,N[,MODE]",
+          })
+          .option("into", {
+            type: "string",
+            requiresArg: true,
+            describe: "with a capture: the port its frames enter at, NODE.PORT or NODE:PORT (vm1.eth0)",
+          })
+          .option("speed", {
+            type: "string",
+            requiresArg: true,
+            describe: "1 (recorded gaps), N (gaps divided by N) or max (all at once)",
+          })
+          .option("at", {
+            type: "string",
+            requiresArg: true,
+            describe: "virtual time of the first frame (default 0)",
+          })
+          .option("rewrite-mac", {
+            type: "string",
+            requiresArg: true,
+            describe: "OLD=NEW: rewrite Ethernet source/destination OLD to NEW (repeatable)",
+          })
+          .option("seed", { type: "string", requiresArg: true, describe: "with a capture: random seed" })
+          .option("duration", {
+            type: "string",
+            requiresArg: true,
+            describe: "with a capture: virtual time to run",
+          })
+          .option("capture-dir", {
+            type: "string",
+            requiresArg: true,
+            describe: "where the pcaps go (default RUN-DIR-replay, or ./vnet-NAME-replay)",
+          })
+          .option("json", {
+            type: "boolean",
+            describe: "print the report as one JSON object (with a replay field)",
+          })
+          .example("$0 replay vnet-nat", "re-run a recorded run; its captures must come out byte-identical")
+          .example(
+            "$0 replay ping.pcap --topology examples/host-only.yaml --into vm1.eth0 --speed max",
+            "inject a capture's frames as vm1's NIC sending them",
+          ),
+      (a) =>
+        run(() => {
+          const out = new Output();
+          const raw: unknown = a["rewrite-mac"];
+          const rewriteMac = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+          const code = replayCommand(
+            {
+              source: a.source,
+              ...(a.topology !== undefined ? { topology: a.topology } : {}),
+              ...(a.topo !== undefined ? { topo: a.topo } : {}),
+              ...(a.into !== undefined ? { into: a.into } : {}),
+              ...(a.speed !== undefined ? { speed: a.speed } : {}),
+              ...(a.at !== undefined ? { at: a.at } : {}),
+              rewriteMac,
+              ...(a.seed !== undefined ? { seed: a.seed } : {}),
+              ...(a.duration !== undefined ? { duration: a.duration } : {}),
+              ...(a["capture-dir"] !== undefined ? { captureDir: a["capture-dir"] } : {}),
+              json: a.json ?? false,
+            },
+            { out, err: stderrLine, progress: process.stderr.isTTY === true },
+          );
+          out.flush();
+          if (code !== 0) exitCode = code;
+        }),
+    )
+    .command(
+      "serve [topology]",
+      "run a topology in real time with real VMs (QEMU) plugged into its VM NICs; the session is recorded for vnet replay",
+      (y) =>
+        y
+          .positional("topology", {
+            type: "string",
+            describe: "topology file (YAML); default: the built-in NAT demo (examples/nat.yaml)",
+          })
+          .option("topo", {
+            type: "string",
+            requiresArg: true,
+            describe: "a generated topology: linear,N or star,N[,MODE]",
+          })
+          .option("listen", {
+            type: "string",
+            requiresArg: true,
+            describe:
+              "unix:DIR (a socket per NIC, default: the session dir), tcp:127.0.0.1:PORT or udp:127.0.0.1:PORT (consecutive ports)",
+          })
+          .option("record", {
+            type: "string",
+            requiresArg: true,
+            describe: "the session directory: captures, edges.pcapng, run.json (default ./vnet-NAME)",
+          })
+          .option("attach", {
+            type: "string",
+            array: true,
+            requiresArg: true,
+            describe:
+              "VMs whose NICs real VMs take (comma-separated; default all VMs); the rest stay simulated",
+          })
+          .option("seed", {
+            type: "string",
+            requiresArg: true,
+            describe: "random seed (default: the file's, else 1)",
+          })
+          .option("duration", {
+            type: "string",
+            requiresArg: true,
+            describe: "stop after this much real time, e.g. 10m (default: until Ctrl-C / SIGTERM)",
+          })
+          .example(
+            "$0 serve examples/nat.yaml",
+            "two VM slots behind QEMU-slirp-like NAT; prints the QEMU flags",
+          )
+          .example(
+            "$0 serve t.yaml --listen tcp:127.0.0.1:5000 --attach vm1",
+            "vm1 real over TCP, the rest simulated",
+          ),
+      (a) =>
+        runAsync(async () => {
+          const out = new Output();
+          await serveCommand(
+            {
+              ...(a.topology !== undefined ? { file: a.topology } : {}),
+              ...(a.topo !== undefined ? { topo: a.topo } : {}),
+              ...(a.listen !== undefined ? { listen: a.listen } : {}),
+              ...(a.record !== undefined ? { record: a.record } : {}),
+              ...(a.attach !== undefined ? { attach: a.attach.map(String) } : {}),
+              ...(a.seed !== undefined ? { seed: a.seed } : {}),
+              ...(a.duration !== undefined ? { duration: a.duration } : {}),
+            },
+            { out, err: stderrLine },
           );
           out.flush();
         }),

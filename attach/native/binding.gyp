@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "vnet_tap",
+      "sources": ["tap.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}
