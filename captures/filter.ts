@@ -1,4 +1,4 @@
-import { Address4, Address6 } from "ip-address";
+import { ipAddress } from "../wire/addr.js";
 
 /**
  * A pcap-filter(7) (tcpdump expression) compiler for the common subset, compiled to closures (no eval,
@@ -261,7 +261,7 @@ function lex(src: string): Tok[] {
     if (am && (am[0].includes("::") || am[0].split(":").length >= 3)) {
       const text = am[0];
       if (RE_MAC_FLEX.test(text)) tok("eid", text, i);
-      else if (Address6.isValid(text)) tok("hid6", text, i);
+      else if (ipAddress().Address6.isValid(text)) tok("hid6", text, i);
       else
         throw new FilterSyntaxError(
           i + 1,
@@ -962,7 +962,7 @@ class Compiler {
   #atoin(t: Tok): [number, number] {
     const parts = t.text.split(".");
     const nums = parts.map((s) => (/^0[xX]/.test(s) ? Number.parseInt(s, 16) : Number.parseInt(s, 10)));
-    const full = parts.length === 4 ? Address4.isValid(t.text) : true;
+    const full = parts.length === 4 ? ipAddress().Address4.isValid(t.text) : true;
     if (!full || nums.some((n) => !(n >= 0 && n <= 255)))
       throw this.#sem(t, `invalid IPv4 address '${t.text}'`);
     let v = 0;
@@ -1095,7 +1095,7 @@ class Compiler {
 
   #mcode6(t: Tok, len: number, q: Qual): Pred {
     if (q.addr === "undef") throw this.#unexpected(t);
-    const addr = new Address6(t.text).bigInt();
+    const addr = new (ipAddress().Address6)(t.text).bigInt();
     const mask = len === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - len)) - 1n);
     if ((addr & ~mask & ((1n << 128n) - 1n)) !== 0n)
       throw this.#sem(t, `non-network bits set in "${t.text}/${len}"`);

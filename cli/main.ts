@@ -4,32 +4,27 @@
  * the user as one line on stderr and a non-zero exit (see errors.ts); never a stack trace for bad input.
  */
 import { extname } from "node:path";
-import yargs from "yargs";
-import { hideBin } from "yargs/helpers";
 import { convertCapture } from "../captures/convert.js";
-import type { TimeFormat } from "../captures/print/index.js";
 import { describeError, UsageError } from "./errors.js";
 import { checkInputFile, checkOutputFile } from "./files.js";
 import { inspect } from "./inspect.js";
+import {
+  INSPECT_COMMAND,
+  INSPECT_DESCRIBE,
+  INSPECT_WITH_VALUE,
+  inspectArgsOf,
+  inspectOptions,
+  normaliseArgv,
+  parseInspectArgv,
+  protectDashes,
+} from "./inspect-argv.js";
 import { Output } from "./output.js";
-import { replayCommand } from "./replay.js";
-import { runCommand } from "./run.js";
-import { serveCommand } from "./serve.js";
+
+// yargs and the modules of run, replay and serve (zod, yaml, the whole network stack) are imported
+// when a command needs them: a plain `vnet inspect` loads none of them (see inspect-argv.ts).
 
 function stderrLine(line: string): void {
   process.stderr.write(`${line}\n`);
-}
-
-/**
- * tcpdump spells some options in ways yargs' short-option groups cannot: `-t`, `-tt`, `-tttt`
- * (timestamp styles) and `-#`. Rewrite them to long options before parsing.
- */
-function normaliseArgv(argv: string[]): string[] {
-  return argv.map((a) => {
-    if (/^-t{1,5}$/.test(a)) return `--t-count=${a.length - 1}`;
-    if (a === "-#") return "--number";
-    return a;
-  });
 }
 
 const COMMANDS = ["inspect", "convert", "run", "replay", "serve"] as const;
@@ -51,7 +46,7 @@ const KNOWN_OPTIONS: Record<
 > = {
   inspect: {
     flags: ["n", "e", "v", "q", "x", "X", "A", "number", "tttt", "nano", "stats", "json"],
-    withValue: ["c", "t-count"],
+    withValue: INSPECT_WITH_VALUE,
   },
   convert: { flags: ["nano"], withValue: ["format"] },
   run: { flags: ["json"], withValue: ["seed", "duration", "capture-dir", "topo"] },
@@ -88,60 +83,12 @@ function unknownOption(argv: readonly string[]): string | null {
   return null;
 }
 
-/** `-c N` as tcpdump takes it: a whole number greater than 0. */
-function packetCount(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`invalid packet count ${raw}`);
-  return n;
-}
-
 /** Errors about convert's temporary file name the output the user asked for. */
 function convertError(e: unknown, out: string): unknown {
   const err = e as NodeJS.ErrnoException;
   if (err instanceof Error && typeof err.path === "string" && err.path.startsWith(`${out}.tmp-`))
     err.path = out;
   return e;
-}
-
-/** Stands for a lone `-` in a filter expression while yargs parses (yargs would drop it). */
-const MINUS = "\u0000-";
-
-/**
- * A lone `-` is not an option to yargs, which drops it. As the input file (the command's first
- * positional) it means standard input, as in `tcpdump -r -`; later it is filter arithmetic
- * (`len - 14 > 100`), kept as MINUS and turned back by `expressionOf`.
- */
-function protectDashes(argv: string[]): string[] {
-  const withValue = KNOWN_OPTIONS[argv[0] ?? ""]?.withValue ?? [];
-  const out = [...argv];
-  let seenPositional = false;
-  for (let i = 1; i < out.length; i++) {
-    const t = out[i];
-    if (t === "-") {
-      out[i] = seenPositional ? MINUS : "/dev/stdin";
-      seenPositional = true;
-    } else if (t === "--" || !t.startsWith("-")) {
-      seenPositional = true;
-    } else {
-      const name = t.startsWith("--") ? t.slice(2) : t.length === 2 ? t[1] : "";
-      if (!t.includes("=") && withValue.includes(name)) i++; // skip the option's value
-    }
-  }
-  return out;
-}
-
-function expressionOf(words: readonly string[] | undefined): string {
-  return (words ?? []).map((w) => (w === MINUS ? "-" : w)).join(" ");
-}
-
-function timeFormat(tCount: number): TimeFormat {
-  if (tCount === 0) return "time";
-  if (tCount === 1) return "none";
-  if (tCount === 4) return "datetime";
-  throw new UsageError(
-    `-${"t".repeat(tCount)} is not supported (use -t for no timestamp or -tttt for date and time)`,
-  );
 }
 
 /**
@@ -157,7 +104,7 @@ function exitWhenWritten(code: number): void {
 
 async function main(rawArgv: string[]): Promise<number> {
   checkCommand(rawArgv);
-  const argv = protectDashes(normaliseArgv(rawArgv));
+  const argv = protectDashes(normaliseArgv(rawArgv), KNOWN_OPTIONS[rawArgv[0] ?? ""]?.withValue ?? []);
   let exitCode = 0;
   const run = (fn: () => void) => {
     try {
@@ -179,73 +126,19 @@ async function main(rawArgv: string[]): Promise<number> {
     }
     exitWhenWritten(exitCode);
   };
+  // `vnet inspect` with a plain command line: the same command, without loading yargs.
+  const plainInspect = parseInspectArgv(rawArgv);
+  if (plainInspect !== null) {
+    run(() => inspect(inspectArgsOf(plainInspect), new Output(), stderrLine));
+    return exitCode;
+  }
+  const { default: yargs } = await import("yargs");
   await yargs(argv)
     .scriptName("vnet")
     .usage("$0 <command> [options]")
     .parserConfiguration({ "parse-positional-numbers": false })
-    .command(
-      "inspect <file> [expression..]",
-      "print a pcap/pcapng capture the way tcpdump does (optionally filtered)",
-      (y) =>
-        y
-          .positional("file", {
-            type: "string",
-            demandOption: true,
-            describe: "capture file (pcap or pcapng; - for standard input)",
-          })
-          .positional("expression", {
-            type: "string",
-            array: true,
-            describe: "pcap-filter expression, e.g. tcp port 80",
-          })
-          .option("n", { type: "boolean", describe: "don't resolve names (always on: vnet never resolves)" })
-          .option("e", { type: "boolean", describe: "print the link-level header" })
-          .option("v", { type: "count", describe: "more detail (-v, -vv, -vvv)" })
-          .option("q", { type: "boolean", describe: "quick output: less protocol information" })
-          .option("x", { type: "count", describe: "hex dump of each packet (-xx: with the link header)" })
-          .option("X", { type: "count", describe: "hex and ASCII dump (-XX: with the link header)" })
-          .option("A", { type: "boolean", describe: "ASCII dump of each packet" })
-          .option("c", { type: "string", requiresArg: true, describe: "stop after N packets" })
-          .option("number", { type: "boolean", describe: "-#: print the packet number first" })
-          .option("t-count", { type: "number", default: 0, hidden: true })
-          .option("tttt", { type: "boolean", describe: "-tttt: date and time (UTC)" })
-          .option("nano", { type: "boolean", describe: "nanosecond timestamps" })
-          .option("stats", {
-            type: "boolean",
-            describe: "summary: protocols, conversations, top talkers, rates",
-          })
-          .option("json", { type: "boolean", describe: "one JSON object per line (with --stats too)" })
-          .example("$0 inspect capture.pcap -n -v", "decode like tcpdump -n -v")
-          .example("$0 inspect capture.pcapng -e 'udp port 53'", "DNS only, with MAC addresses")
-          .example("$0 inspect capture.pcap --stats", "what is in the capture"),
-      (a) =>
-        run(() => {
-          const x = a.X > 0 ? a.X : a.x;
-          const count = packetCount(a.c);
-          const out = new Output();
-          inspect(
-            {
-              file: a.file,
-              expression: expressionOf(a.expression),
-              print: {
-                verbose: a.v,
-                linkHeader: a.e ?? false,
-                quick: a.q ?? false,
-                hex: x >= 2 ? 2 : x === 1 ? 1 : 0,
-                hexAscii: a.X > 0,
-                ascii: a.A ?? false,
-                number: a.number ?? false,
-                time: a.tttt ? "datetime" : timeFormat(a["t-count"]),
-                nano: a.nano ?? false,
-              },
-              ...(count !== undefined ? { count } : {}),
-              stats: a.stats ?? false,
-              json: a.json ?? false,
-            },
-            out,
-            stderrLine,
-          );
-        }),
+    .command(INSPECT_COMMAND, INSPECT_DESCRIBE, inspectOptions, (a) =>
+      run(() => inspect(inspectArgsOf(a), new Output(), stderrLine)),
     )
     .command(
       "convert <in> <out>",
@@ -314,7 +207,8 @@ async function main(rawArgv: string[]): Promise<number> {
           .example("$0 run examples/nat.yaml", "two VMs behind NAT reaching the simulated outside")
           .example("$0 run --topo star,16 --json", "16 VMs on one NAT network, report as JSON"),
       (a) =>
-        run(() => {
+        runAsync(async () => {
+          const { runCommand } = await import("./run.js");
           const out = new Output();
           runCommand(
             {
@@ -392,7 +286,8 @@ async function main(rawArgv: string[]): Promise<number> {
             "inject a capture's frames as vm1's NIC sending them",
           ),
       (a) =>
-        run(() => {
+        runAsync(async () => {
+          const { replayCommand } = await import("./replay.js");
           const out = new Output();
           const raw: unknown = a["rewrite-mac"];
           const rewriteMac = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
@@ -468,6 +363,7 @@ async function main(rawArgv: string[]): Promise<number> {
           ),
       (a) =>
         runAsync(async () => {
+          const { serveCommand } = await import("./serve.js");
           const out = new Output();
           await serveCommand(
             {
@@ -505,7 +401,7 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code !== "EPIPE") throw e;
 });
 
-main(hideBin(process.argv)).then(
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,5 +1,16 @@
-import { Address4, Address6 } from "ip-address";
+import { createRequire } from "node:module";
+import type * as IpAddress from "ip-address";
 import { WireError } from "./errors.js";
+
+/**
+ * `ip-address`, loaded on the first parse (shared with captures/filter.ts): most users of this module only read and format addresses,
+ * and loading that CommonJS package costs ~15 ms of a command's start-up (`vnet inspect`'s).
+ */
+let ipAddressLib: typeof IpAddress | undefined;
+export function ipAddress(): typeof IpAddress {
+  ipAddressLib ??= createRequire(import.meta.url)("ip-address") as typeof IpAddress;
+  return ipAddressLib;
+}
 
 /**
  * Addresses as values. MACs and IPv4 addresses are branded numbers (exact in a double, fast Map keys,
@@ -81,6 +92,7 @@ export function formatIpv4Bytes(b: Uint8Array, off: number): string {
 
 /** Parses dotted-quad IPv4 through `ip-address`; throws WireError("ipv4", "malformed") otherwise. */
 export function parseIpv4Address(s: string): Ipv4 {
+  const { Address4 } = ipAddress();
   if (!Address4.isValid(s) || s.includes("/")) {
     throw new WireError("ipv4", "malformed", 0, `not an IPv4 address: ${JSON.stringify(s)}`);
   }
@@ -108,6 +120,7 @@ export function writeIpv6(b: Uint8Array, off: number, a: Ipv6): void {
 
 /** Parses an IPv6 address (any RFC 4291 text form) through `ip-address`. */
 export function parseIpv6Address(s: string): Ipv6 {
+  const { Address6 } = ipAddress();
   if (!Address6.isValid(s) || s.includes("/")) {
     throw new WireError("ipv6", "malformed", 0, `not an IPv6 address: ${JSON.stringify(s)}`);
   }

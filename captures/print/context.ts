@@ -38,15 +38,22 @@ export interface TcpSeqBase {
  * The TCP relative-sequence table (tcpdump's tcp_seq_hash4 / tcp_seq_hash6), keyed by conversation:
  * (address, port) of one side, then of the other, in the order tcpdump's `rev` test picks.
  *
- * This lookup runs for every ACK segment, so IPv4 keys are not strings: the two addresses and the
- * two ports (as 32-bit integers) are hashed into a bucket of a fixed array, and entries of one
- * bucket are chained and told apart by comparing all three key words, as tcpdump's own hash table
- * does (an array index is cheaper than any Map lookup). IPv6 conversations use a Map keyed by a
- * string of 16-bit code units made from the address bytes (still no text formatting).
+ * This lookup runs for every ACK segment, so IPv4 keys are not strings and entries are not objects:
+ * the two addresses and the two ports (as 32-bit integers) are hashed into a bucket, and entry `i`
+ * lives in typed arrays (its key words and the next entry of its bucket side by side in `#keys`, its
+ * bases in `#bases`), told apart within a bucket by comparing all three key words, as tcpdump's own
+ * hash table does. An index into typed arrays beats both a Map and a chain of objects (no boxed
+ * numbers, one cache line per probe). IPv6 conversations use a Map keyed by a string of 16-bit code
+ * units made from the address bytes (still no text formatting).
  */
 export class TcpSeqTable {
-  /** IPv4 buckets, allocated on first use (V4_BUCKETS chain heads). */
-  #v4: (V4Entry | undefined)[] | null = null;
+  /** IPv4 bucket heads (entry index, -1 for none), allocated on first use; the length is a power of 2. */
+  #heads: Int32Array | null = null;
+  /** Per IPv4 entry i: [4i] first key word, [4i+1] second, [4i+2] ports, [4i+3] next entry of the bucket (-1 ends). */
+  #keys = new Int32Array(0);
+  /** Per IPv4 entry i: [2i] seq base, [2i+1] ack base. */
+  #bases = new Float64Array(0);
+  #count = 0;
   readonly #v6 = new Map<string, TcpSeqBase>();
 
   /**
@@ -55,16 +62,8 @@ export class TcpSeqTable {
    */
   get(iph: Uint8Array, rev: boolean, sport: number, dport: number, ip = 0): TcpSeqBase | undefined {
     if (iph[ip] >> 4 === 6) return this.#v6.get(v6Key(iph, ip, rev, sport, dport));
-    const src = (iph[ip + 12] << 24) | (iph[ip + 13] << 16) | (iph[ip + 14] << 8) | iph[ip + 15];
-    const dst = (iph[ip + 16] << 24) | (iph[ip + 17] << 16) | (iph[ip + 18] << 8) | iph[ip + 19];
-    const a = rev ? dst : src;
-    const b = rev ? src : dst;
-    const ports = rev ? (dport << 16) | sport : (sport << 16) | dport;
-    if (this.#v4 === null) return undefined;
-    for (let e = this.#v4[v4Hash(a, b, ports)]; e !== undefined; e = e.next) {
-      if (e.a === a && e.b === b && e.ports === ports) return e;
-    }
-    return undefined;
+    const i = this.find4(iph, ip, rev, sport, dport);
+    return i < 0 ? undefined : { seq: this.#bases[2 * i], ack: this.#bases[2 * i + 1] };
   }
 
   /** Stores `e`'s bases for the conversation `get` looks up with the same arguments. */
@@ -73,39 +72,105 @@ export class TcpSeqTable {
       this.#v6.set(v6Key(iph, ip, rev, sport, dport), { seq: e.seq, ack: e.ack });
       return;
     }
-    const old = this.get(iph, rev, sport, dport, ip) as V4Entry | undefined;
-    if (old !== undefined) {
-      old.seq = e.seq;
-      old.ack = e.ack;
-      return;
-    }
+    this.store4(iph, ip, rev, sport, dport, e.seq, e.ack);
+  }
+
+  /** `get` for an IPv4 header at `iph[ip]`: the entry's index (for `seqAt`/`ackAt`), or -1. */
+  find4(iph: Uint8Array, ip: number, rev: boolean, sport: number, dport: number): number {
+    const heads = this.#heads;
+    if (heads === null) return -1;
     const src = (iph[ip + 12] << 24) | (iph[ip + 13] << 16) | (iph[ip + 14] << 8) | iph[ip + 15];
     const dst = (iph[ip + 16] << 24) | (iph[ip + 17] << 16) | (iph[ip + 18] << 8) | iph[ip + 19];
     const a = rev ? dst : src;
     const b = rev ? src : dst;
     const ports = rev ? (dport << 16) | sport : (sport << 16) | dport;
-    const h = v4Hash(a, b, ports);
-    this.#v4 ??= new Array<V4Entry | undefined>(V4_BUCKETS).fill(undefined);
-    this.#v4[h] = { seq: e.seq, ack: e.ack, a, b, ports, next: this.#v4[h] };
+    const keys = this.#keys;
+    for (let i = heads[v4Hash(a, b, ports) & (heads.length - 1)]; i >= 0; i = keys[4 * i + 3]) {
+      const k = 4 * i;
+      if (keys[k] === a && keys[k + 1] === b && keys[k + 2] === ports) return i;
+    }
+    return -1;
+  }
+
+  /** The seq base of IPv4 entry `i` (from `find4`). */
+  seqAt(i: number): number {
+    return this.#bases[2 * i];
+  }
+
+  /** The ack base of IPv4 entry `i` (from `find4`). */
+  ackAt(i: number): number {
+    return this.#bases[2 * i + 1];
+  }
+
+  /** `set` for an IPv4 header at `iph[ip]`, the bases given as numbers. */
+  store4(
+    iph: Uint8Array,
+    ip: number,
+    rev: boolean,
+    sport: number,
+    dport: number,
+    seq: number,
+    ack: number,
+  ): void {
+    let i = this.find4(iph, ip, rev, sport, dport);
+    if (i < 0) {
+      const src = (iph[ip + 12] << 24) | (iph[ip + 13] << 16) | (iph[ip + 14] << 8) | iph[ip + 15];
+      const dst = (iph[ip + 16] << 24) | (iph[ip + 17] << 16) | (iph[ip + 18] << 8) | iph[ip + 19];
+      i = this.#add(rev ? dst : src, rev ? src : dst, rev ? (dport << 16) | sport : (sport << 16) | dport);
+    }
+    this.#bases[2 * i] = seq;
+    this.#bases[2 * i + 1] = ack;
+  }
+
+  /** A new IPv4 entry for the key words (not already present); grows the arrays and the buckets as needed. */
+  #add(a: number, b: number, ports: number): number {
+    const i = this.#count;
+    if (4 * i === this.#keys.length) {
+      const cap = Math.max(1024, 2 * i);
+      const keys = new Int32Array(4 * cap);
+      keys.set(this.#keys);
+      this.#keys = keys;
+      const bases = new Float64Array(2 * cap);
+      bases.set(this.#bases);
+      this.#bases = bases;
+    }
+    this.#count = i + 1;
+    // At most two entries per bucket on average: double the buckets and re-chain when there are more.
+    if (this.#heads === null || this.#count > 2 * this.#heads.length) this.#rehash(this.#heads?.length ?? 0);
+    const heads = this.#heads as Int32Array;
+    const keys = this.#keys;
+    const h = v4Hash(a, b, ports) & (heads.length - 1);
+    keys[4 * i] = a;
+    keys[4 * i + 1] = b;
+    keys[4 * i + 2] = ports;
+    keys[4 * i + 3] = heads[h];
+    heads[h] = i;
+    return i;
+  }
+
+  #rehash(old: number): void {
+    const heads = new Int32Array(old === 0 ? V4_BUCKETS : 2 * old).fill(-1);
+    const keys = this.#keys;
+    // Entries already in the table (all but the one being added, which #add chains itself).
+    for (let i = 0; i < this.#count - 1; i++) {
+      const k = 4 * i;
+      const h = v4Hash(keys[k], keys[k + 1], keys[k + 2]) & (heads.length - 1);
+      keys[k + 3] = heads[h];
+      heads[h] = i;
+    }
+    this.#heads = heads;
   }
 }
 
-/** An IPv4 conversation: the key words (addresses and ports as signed 32-bit integers) and the next entry with the same hash. */
-interface V4Entry extends TcpSeqBase {
-  readonly a: number;
-  readonly b: number;
-  readonly ports: number;
-  readonly next: V4Entry | undefined;
-}
+/** Initial number of IPv4 buckets (a power of 2). */
+const V4_BUCKETS = 4096;
 
-const V4_BUCKETS = 8192;
-
-/** Mixes the three key words into a bucket index (multiplicative hashing; collisions are chained). */
+/** Mixes the three key words into a 32-bit hash (multiplicative hashing; collisions are chained). */
 function v4Hash(a: number, b: number, ports: number): number {
   let h = Math.imul(a, 0x9e3779b1);
   h = Math.imul(h ^ b, 0x85ebca77);
   h = Math.imul(h ^ ports, 0xc2b2ae3d);
-  return (h ^ (h >>> 15)) & (V4_BUCKETS - 1);
+  return h ^ (h >>> 15);
 }
 
 /** IPv6 key: 8 + 8 address groups and 2 ports as UTF-16 code units (exact; 36 bytes of key). */

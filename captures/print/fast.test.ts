@@ -4,7 +4,7 @@ import { corpusFrame, haveShared } from "../../test/shared.js";
 import { formatIpv6Bytes } from "../../wire/addr.js";
 import type { CaptureRecord } from "../record.js";
 import { TcpSeqTable } from "./context.js";
-import { putIp6, putUint } from "./fast.js";
+import { putIp6, putUint, putUintZero } from "./fast.js";
 import { FAST_LINE_MAX, formatTimestamp, type InspectOptions, TcpdumpPrinter } from "./index.js";
 import { HTTP_CMDS, httpShown } from "./tcp.js";
 
@@ -271,6 +271,36 @@ describe("fast path", () => {
   });
 });
 
+describe("fast path room", () => {
+  it("stores at most 3 bytes past the end of a line (so FAST_LINE_MAX - 3 bounds every line)", () => {
+    // Two printers fed the same records keep the same TCP state: the first finds a line's length L,
+    // the second writes the same line into a buffer of exactly L + 3 bytes (a DataView store past
+    // its end throws).
+    let lines = 0;
+    for (const opts of [{}, { number: true, time: "datetime" as const, nano: true }]) {
+      fc.assert(
+        fc.property(fc.array(record, { minLength: 1, maxLength: 10 }), (recs) => {
+          const a = new TcpdumpPrinter(opts);
+          const b = new TcpdumpPrinter(opts);
+          const big = new Uint8Array(FAST_LINE_MAX);
+          recs.forEach((rec, i) => {
+            const n = 2 ** 32 + i; // wider than any 32-bit count `-#` prints
+            const end = a.formatInto(rec, n, big, 0);
+            if (end < 0) return;
+            expect(end).toBeLessThanOrEqual(FAST_LINE_MAX - 3);
+            const tight = new Uint8Array(end + 3);
+            expect(b.formatInto(rec, n, tight, 0)).toBe(end);
+            expect(ascii(tight.subarray(0, end))).toBe(ascii(big.subarray(0, end)));
+            lines++;
+          });
+        }),
+        { numRuns: 300 },
+      );
+    }
+    expect(lines).toBeGreaterThan(500);
+  });
+});
+
 // Record 1 of the corpus capture tcpdump/dns_tcp.pcap (a TCP SYN with options), read at test time
 // (empty when ../shared is absent).
 const DNS_TCP_SYN = corpusFrame("tcpdump/dns_tcp.pcap", 1);
@@ -483,8 +513,72 @@ describe("httpShown (txtproto_print's decision, without building token strings)"
       fc.property(fc.array(piece, { maxLength: 6 }), fc.integer({ min: -5, max: 5 }), (pieces, d) => {
         const b = text(pieces.join(""));
         const len = Math.max(0, b.byteLength + d);
-        expect(httpShown(b, len)).toBe(reference(b, len));
+        const want = reference(b, len);
+        expect(httpShown(b, len)).toBe(want);
+        // The same payload inside a larger array (the fast path passes the frame and offsets).
+        const framed = new Uint8Array(b.byteLength + 9).fill(0x47);
+        framed.set(b, 5);
+        expect(httpShown(framed, len, 5, 5 + b.byteLength)).toBe(want);
       }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe("putUint digit groups", () => {
+  it("divides by 10^4 and 10^8 exactly with a multiplication, at every boundary below 2^32", () => {
+    // fast.ts writes 4 digits per store and splits a number with (v * 0.0001) >>> 0 and
+    // (v * 1e-8) >>> 0; both are monotonic in v, so agreeing with the division on both sides of every
+    // multiple proves them equal everywhere below 2^32.
+    let checked = 0;
+    for (const [d, m] of [
+      [10000, 0.0001],
+      [100000000, 1e-8],
+    ]) {
+      for (let k = 0; k * d <= 0xffffffff + 1; k++) {
+        for (const v of [k * d - 1, k * d]) {
+          if (v < 0 || v > 0xffffffff) continue;
+          checked++;
+          if ((v * m) >>> 0 !== Math.floor(v / d)) expect.fail(`floor(${v} / ${d})`);
+        }
+      }
+      expect((0xffffffff * m) >>> 0).toBe(Math.floor(0xffffffff / d));
+    }
+    expect(checked).toBeGreaterThan(850000);
+  });
+
+  it("is exact around every multiple of 10^4 and 10^8, and to 2^53", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: 0, max: 429496 }).map((k) => k * 10000),
+          fc.integer({ min: 0, max: 42 }).map((k) => k * 100000000),
+        ),
+        fc.constantFrom(-1, 0, 1, 9999),
+        (base, d) => {
+          const v = Math.min(0xffffffff, Math.max(0, base + d));
+          const buf = new Uint8Array(16);
+          expect(ascii(buf.subarray(0, putUint(buf, 0, v)))).toBe(String(v));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    for (const v of [4294967296, 2 ** 53 - 1]) {
+      const buf = new Uint8Array(24);
+      expect(ascii(buf.subarray(0, putUint(buf, 0, v)))).toBe(String(v));
+    }
+  });
+
+  it("putUintZero pads to the width like %06u / %09u, and prints a wider value whole", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(6, 9, 3),
+        fc.oneof(fc.integer({ min: 0, max: 999999999 }), fc.nat(9999), fc.constant(0xffffffff)),
+        (width, v) => {
+          const buf = new Uint8Array(24);
+          expect(ascii(buf.subarray(2, putUintZero(buf, 2, v, width)))).toBe(String(v).padStart(width, "0"));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -5,174 +5,263 @@
  *
  * Why: the general printers build each line from template strings (many small allocations, then a
  * UTF-8 encode of the joined text), which costs several times more than the decoding itself. Here a
- * line is written byte by byte into the output buffer: numbers digit by digit, addresses from their
- * bytes, constant words from pre-encoded arrays.
+ * line is written straight into the output buffer, several bytes per store (see below): numbers from
+ * digit tables, addresses from their bytes, constant words pre-encoded.
  *
- * The contract: `fastPacket` either writes exactly the bytes the general printer (ether.ts, ip.ts,
- * ip6.ts, tcp.ts, udp.ts, icmp.ts, arp.ts) would produce for that packet and returns the new end, or
- * returns -1 *before changing any state* (the TCP sequence table), and the caller prints the packet
- * with the general printer. Anything unusual (truncation, bad lengths, fragments, IP options that
+ * The contract: `fastEther` (and `fastEtherAt`) either writes exactly the bytes the general printer
+ * (ether.ts, ip.ts, ip6.ts, tcp.ts, udp.ts, icmp.ts, arp.ts) would produce for that packet and
+ * returns the new end, or returns -1 *before changing any state* (the TCP sequence table), and the
+ * caller prints the packet with the general printer. Anything unusual (truncation, bad lengths, fragments, IP options that
  * matter, TCP options other than the common ones, payloads another printer decodes such as DNS or
  * DHCP) takes the general path. `fast.test.ts` checks the two paths agree on generated packets.
  */
 import type { PrintContext, TcpSeqTable } from "./context.js";
 import { httpShown } from "./tcp.js";
 
-/** The longest line `fastPacket` can write (packet number, timestamp, two IPv6 addresses, 40 bytes of TCP options), rounded up. */
+/**
+ * Room the fast path needs after `pos`: the longest line it writes (packet number, -tttt timestamp,
+ * two IPv6 addresses, 40 bytes of TCP options: under 600 bytes), rounded up. Writers may store up to
+ * 3 bytes past the end of what they write (see `putWord`), always inside this room.
+ */
 export const FAST_LINE_MAX = 1024;
 
-const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+// How bytes are written. A loop copying a constant word byte by byte costs ~2 ns a byte in V8 (a
+// bounds check and a load per byte): more than the decoding. So constant words are stored 4 bytes
+// at a time through a DataView over the output buffer (`putWord`), numbers 4 digits per store
+// (`putUintDv`), and an IPv4 address part with its dot as one 32-bit store from a table. A store may
+// run up to 3 bytes past the end of the text it writes; the next store (or the final newline)
+// overwrites them, and bytes past the returned end are not output.
 
-const W_IP = ascii("IP ");
-const W_IP6 = ascii("IP6 ");
-const W_SEQ = ascii(", seq ");
-const W_ACK = ascii(", ack ");
-const W_WIN = ascii(", win ");
-const W_URG = ascii(", urg ");
-const W_OPTIONS = ascii(", options [");
-const W_OPTIONS_NOP_NOP_TS = ascii(", options [nop,nop,TS val ");
-const W_LENGTH = ascii(", length ");
-const W_UDP_LENGTH = ascii("UDP, length ");
-const W_UDP_BAD = ascii("UDP, bad length ");
-const W_ICMP_REQUEST = ascii("ICMP echo request, id ");
-const W_ICMP_REPLY = ascii("ICMP echo reply, id ");
-const W_SEQ_ICMP = ascii(", seq ");
-const W_ARP_REQUEST = ascii("ARP, Request who-has ");
-const W_ARP_REPLY = ascii("ARP, Reply ");
-const W_TELL = ascii(" tell ");
-const W_IS_AT = ascii(" is-at ");
-const W_NOP = ascii("nop");
-const W_EOL = ascii("eol");
-const W_MSS = ascii("mss ");
-const W_WSCALE = ascii("wscale ");
-const W_SACKOK = ascii("sackOK");
-const W_SACK = ascii("sack ");
-const W_TS = ascii("TS val ");
-const W_ECR = ascii(" ecr ");
-const W_HTTP = ascii(": HTTP");
+/** A constant word for `putWord`: its byte length, then its bytes 4 at a time (little-endian). */
+type Word = Int32Array;
 
-/** `Flags [<letters>]` for every flag byte (`none` when no bit is set), pre-encoded. */
-const FLAG_WORDS: readonly Uint8Array[] = Array.from({ length: 256 }, (_, f) => {
+/** The ASCII word `s` for `putWord`. */
+export function word(s: string): Word {
+  const w = new Int32Array(1 + ((s.length + 3) >> 2));
+  w[0] = s.length;
+  for (let i = 0; i < s.length; i++) w[1 + (i >> 2)] |= s.charCodeAt(i) << (8 * (i & 3));
+  return w;
+}
+
+/** Writes word `w` at `pos` (and up to 3 bytes of junk after it); returns its end. */
+export function putWord(dv: DataView, pos: number, w: Word): number {
+  for (let i = 1; i < w.length; i++) dv.setInt32(pos + 4 * i - 4, w[i], true);
+  return pos + w[0];
+}
+
+/** Up to 4 ASCII bytes as one little-endian 32-bit value, for a single `setInt32`. */
+function le4(s: string): number {
+  let v = 0;
+  for (let i = 0; i < s.length; i++) v |= s.charCodeAt(i) << (8 * i);
+  return v;
+}
+
+const W_IP = le4("IP ");
+const W_IP6 = le4("IP6 ");
+const W_ARROW = le4(" > ");
+const W_SEQ = word(", seq ");
+const W_ACK = word(", ack ");
+const W_WIN = word(", win ");
+const W_URG = word(", urg ");
+const W_OPTIONS = word(", options [");
+const W_OPTIONS_NOP_NOP_TS = word(", options [nop,nop,TS val ");
+const W_LENGTH = word(", length ");
+const W_UDP_LENGTH = word(": UDP, length ");
+const W_UDP_BAD = word(": UDP, bad length ");
+const W_ICMP_REQUEST = word(": ICMP echo request, id ");
+const W_ICMP_REPLY = word(": ICMP echo reply, id ");
+const W_ARP_REQUEST = word("ARP, Request who-has ");
+const W_ARP_REPLY = word("ARP, Reply ");
+const W_TELL = word(" tell ");
+const W_IS_AT = word(" is-at ");
+const W_NOP = le4("nop");
+const W_EOL = le4("eol");
+const W_MSS = le4("mss ");
+const W_WSCALE = word("wscale ");
+const W_SACKOK = word("sackOK");
+const W_SACK = word("sack ");
+const W_TS = word("TS val ");
+const W_ECR = word(" ecr ");
+const W_HTTP = word(": HTTP");
+
+// The tables below are made with arithmetic only (no strings): this runs at start-up, before the
+// first line, in V8's interpreter.
+
+/** `: Flags [<letters>]` of a flag byte (`none` when no bit is set), made on first use. */
+const FLAG_WORDS: (Word | undefined)[] = new Array(256).fill(undefined);
+function flagWord(flags: number): Word {
   let s = "";
-  for (let i = 0; i < 8; i++) if (f & (1 << i)) s += "FSRP.UEW"[i];
-  return ascii(`Flags [${s === "" ? "none" : s}]`);
-});
+  for (let i = 0; i < 8; i++) if (flags & (1 << i)) s += "FSRP.UEW"[i];
+  const w = word(`: Flags [${s === "" ? "none" : s}]`);
+  FLAG_WORDS[flags] = w;
+  return w;
+}
 
-const HEX_DIGITS = ascii("0123456789abcdef");
+/** The ASCII code of hex digit `x` (lower case). */
+const hexDigit = (x: number): number => (x < 10 ? 48 + x : 87 + x);
 
-function put(buf: Uint8Array, pos: number, w: Uint8Array): number {
-  for (let i = 0; i < w.length; i++) buf[pos + i] = w[i];
-  return pos + w.length;
+/** `%u.` of every byte value as one little-endian 32-bit store, and the length of the digits. */
+const DEC_DOT = new Int32Array(256);
+const DEC_LEN = new Uint8Array(256);
+/** `%02x` of every byte value (2 bytes, little-endian); `%02x:` (3 bytes used). */
+const HEX2 = new Uint16Array(256);
+const HEX_COLON = new Int32Array(256);
+/** `%x` of every byte value (1 or 2 bytes used), and its length. */
+const HEX_BARE = new Int32Array(256);
+const HEX_BARE_LEN = new Uint8Array(256);
+for (let v = 0; v < 256; v++) {
+  const h = 48 + ((v / 100) | 0);
+  const t = 48 + (((v / 10) | 0) % 10);
+  const u = 48 + (v % 10);
+  DEC_DOT[v] =
+    v < 10
+      ? u | (0x2e << 8)
+      : v < 100
+        ? t | (u << 8) | (0x2e << 16)
+        : h | (t << 8) | (u << 16) | (0x2e << 24);
+  DEC_LEN[v] = v < 10 ? 1 : v < 100 ? 2 : 3;
+  HEX2[v] = hexDigit(v >> 4) | (hexDigit(v & 15) << 8);
+  HEX_COLON[v] = HEX2[v] | (0x3a << 16);
+  HEX_BARE[v] = v < 16 ? hexDigit(v) : HEX2[v];
+  HEX_BARE_LEN[v] = v < 16 ? 1 : 2;
+}
+
+/**
+ * Decimal digits from tables, up to 4 per store: `QUADS[v]` is `%04u` of v (< 10000) as one
+ * little-endian 32-bit value, `SHORT[v]` is `%u` of v (its `SHORT_LEN[v]` bytes used).
+ */
+const QUADS = new Int32Array(10000);
+const SHORT = new Int32Array(10000);
+const SHORT_LEN = new Uint8Array(10000).fill(4);
+(function digitTables(): void {
+  // In a function, not at the top level: V8 compiles a hot loop in a function sooner.
+  const pairs = new Int32Array(100);
+  for (let i = 0; i < 100; i++) pairs[i] = (48 + ((i / 10) | 0)) | ((48 + (i % 10)) << 8);
+  for (let hi = 0; hi < 100; hi++) {
+    const h = pairs[hi];
+    for (let lo = 0; lo < 100; lo++) QUADS[hi * 100 + lo] = h | (pairs[lo] << 16);
+  }
+  SHORT.set(QUADS);
+  // Below 1000, the last `len` digits are the high bytes of the little-endian QUADS value.
+  for (let v = 0; v < 1000; v++) {
+    const len = v < 10 ? 1 : v < 100 ? 2 : 3;
+    SHORT[v] = QUADS[v] >>> (32 - 8 * len);
+    SHORT_LEN[v] = len;
+  }
+})();
+
+/** A DataView over `buf` (the same one as long as `buf` is). */
+let viewOf: Uint8Array | null = null;
+let view: DataView = new DataView(new ArrayBuffer(0));
+export function dataViewOf(buf: Uint8Array): DataView {
+  if (buf !== viewOf) {
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    viewOf = buf;
+  }
+  return view;
 }
 
 /** Decimal digits of a non-negative integer below 2^53 (`%u`). */
 export function putUint(buf: Uint8Array, pos: number, v: number): number {
+  return putUintDv(dataViewOf(buf), buf, pos, v);
+}
+
+/**
+ * `putUint` with the DataView over `buf` given: one store for the leading 1–4 digits, then one per
+ * 4 more (a 32-bit value has at most 10 digits).
+ *
+ * `(v * 0.0001) >>> 0` is floor(v / 10000), and `(v * 1e-8) >>> 0` floor(v / 10^8), for every v
+ * below 2^32, with a multiplication instead of a slower division: the doubles 0.0001 and 1e-8 are
+ * a little above the true values, so at v = 10^4·k (10^8·k) the product is not below k, and at one
+ * less it stays below k (the excess is under 10^-10 there); both sides are monotonic in v, so they
+ * agree everywhere between. fast.test.ts checks around every such boundary it can reach.
+ */
+function putUintDv(dv: DataView, buf: Uint8Array, pos: number, v: number): number {
+  if (v < 10000) {
+    dv.setInt32(pos, SHORT[v], true);
+    return pos + SHORT_LEN[v];
+  }
+  if (v < 100000000) {
+    const hi = (v * 0.0001) >>> 0;
+    dv.setInt32(pos, SHORT[hi], true);
+    pos += SHORT_LEN[hi];
+    dv.setInt32(pos, QUADS[v - hi * 10000], true);
+    return pos + 4;
+  }
   if (v > 0xffffffff) {
     // Beyond 32 bits (only a packet number could be): not worth a fast path.
     const s = String(v);
     for (let i = 0; i < s.length; i++) buf[pos + i] = s.charCodeAt(i);
     return pos + s.length;
   }
-  const digits =
-    v < 100000
-      ? v < 100
-        ? v < 10
-          ? 1
-          : 2
-        : v < 1000
-          ? 3
-          : v < 10000
-            ? 4
-            : 5
-      : v < 10000000
-        ? v < 1000000
-          ? 6
-          : 7
-        : v < 100000000
-          ? 8
-          : v < 1000000000
-            ? 9
-            : 10;
-  putDigits(buf, pos, v, digits);
-  return pos + digits;
+  const top = (v * 1e-8) >>> 0;
+  const rest = v - top * 100000000;
+  const mid = (rest * 0.0001) >>> 0;
+  dv.setInt32(pos, SHORT[top], true);
+  pos += SHORT_LEN[top];
+  dv.setInt32(pos, QUADS[mid], true);
+  dv.setInt32(pos + 4, QUADS[rest - mid * 10000], true);
+  return pos + 8;
 }
 
-/** "00" … "99": two digits per division in `putDigits`. */
-const DIGIT_PAIRS = ascii(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0")).join(""));
-
-/**
- * `v` (below 2^32) as exactly `digits` decimal digits (leading zeros if it is shorter) at `pos`,
- * written from the last digit back, two at a time.
- *
- * `(q * 0.01) >>> 0` is floor(q / 100) for every q below 2^32, with a multiplication instead of a
- * slower division: both sides are monotonic in q, and they agree at every q = 100k - 1 and 100k
- * (checked for all k once, and by fast.test.ts for random ones), so they agree everywhere between.
- */
-function putDigits(buf: Uint8Array, pos: number, v: number, digits: number): void {
-  let q = v;
-  let i = pos + digits;
-  while (i - pos >= 2) {
-    const next = (q * 0.01) >>> 0;
-    const r = (q - next * 100) * 2;
-    buf[i - 1] = DIGIT_PAIRS[r + 1];
-    buf[i - 2] = DIGIT_PAIRS[r];
-    i -= 2;
-    q = next;
-  }
-  if (i > pos) buf[pos] = 48 + (q % 10);
-}
-
-const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
-
-/** Decimal with leading zeros to at least `width` (at most 9) digits (`%0*u`: a timestamp fraction). */
+/** `%0*u`: `v` with leading zeros to at least `width` digits (a timestamp fraction: 6 or 9). */
 export function putUintZero(buf: Uint8Array, pos: number, v: number, width: number): number {
-  if (v >= POW10[width]) return putUint(buf, pos, v);
-  putDigits(buf, pos, v, width);
-  return pos + width;
-}
-
-/** One byte as `%u` (an IPv4 address part). */
-function putByte(buf: Uint8Array, pos: number, v: number): number {
-  if (v >= 100) {
-    const h = (v / 100) | 0;
-    const t = ((v - h * 100) / 10) | 0;
-    buf[pos] = 48 + h;
-    buf[pos + 1] = 48 + t;
-    buf[pos + 2] = 48 + v - h * 100 - t * 10;
-    return pos + 3;
+  const dv = dataViewOf(buf);
+  if (width === 6 && v < 1000000) {
+    const hi = (v * 0.0001) >>> 0;
+    dv.setInt32(pos, QUADS[hi] >>> 16, true);
+    dv.setInt32(pos + 2, QUADS[v - hi * 10000], true);
+    return pos + 6;
   }
-  if (v >= 10) {
-    const t = (v / 10) | 0;
-    buf[pos] = 48 + t;
-    buf[pos + 1] = 48 + v - t * 10;
-    return pos + 2;
+  if (width === 9 && v < 1000000000) {
+    const top = (v * 1e-8) >>> 0;
+    const rest = v - top * 100000000;
+    const mid = (rest * 0.0001) >>> 0;
+    buf[pos] = 48 + top;
+    dv.setInt32(pos + 1, QUADS[mid], true);
+    dv.setInt32(pos + 5, QUADS[rest - mid * 10000], true);
+    return pos + 9;
   }
-  buf[pos] = 48 + v;
-  return pos + 1;
+  // Another width, or a fraction as wide as the field or wider (a corrupt record): by the string.
+  const s = String(v).padStart(width, "0");
+  for (let i = 0; i < s.length; i++) buf[pos + i] = s.charCodeAt(i);
+  return pos + s.length;
 }
 
-/** Dotted quad of the 4 bytes at `off`. */
-function putIp4(buf: Uint8Array, pos: number, b: Uint8Array, off: number): number {
-  pos = putByte(buf, pos, b[off]);
-  buf[pos++] = 0x2e;
-  pos = putByte(buf, pos, b[off + 1]);
-  buf[pos++] = 0x2e;
-  pos = putByte(buf, pos, b[off + 2]);
-  buf[pos++] = 0x2e;
-  return putByte(buf, pos, b[off + 3]);
+/** Dotted quad of the 4 bytes at `off` (one store per part, with its dot). */
+function putIp4(dv: DataView, pos: number, b: Uint8Array, off: number): number {
+  let v = b[off];
+  dv.setInt32(pos, DEC_DOT[v], true);
+  pos += DEC_LEN[v] + 1;
+  v = b[off + 1];
+  dv.setInt32(pos, DEC_DOT[v], true);
+  pos += DEC_LEN[v] + 1;
+  v = b[off + 2];
+  dv.setInt32(pos, DEC_DOT[v], true);
+  pos += DEC_LEN[v] + 1;
+  v = b[off + 3];
+  dv.setInt32(pos, DEC_DOT[v], true);
+  return pos + DEC_LEN[v];
 }
 
-/** `%x` of a 16-bit group. */
-function putHex16(buf: Uint8Array, pos: number, v: number): number {
-  if (v >= 0x1000) buf[pos++] = HEX_DIGITS[v >> 12];
-  if (v >= 0x100) buf[pos++] = HEX_DIGITS[(v >> 8) & 15];
-  if (v >= 0x10) buf[pos++] = HEX_DIGITS[(v >> 4) & 15];
-  buf[pos++] = HEX_DIGITS[v & 15];
-  return pos;
+/** `%x` of the 16-bit group `hi`:`lo`. */
+function putHex16(dv: DataView, pos: number, hi: number, lo: number): number {
+  if (hi === 0) {
+    dv.setInt32(pos, HEX_BARE[lo], true);
+    return pos + HEX_BARE_LEN[lo];
+  }
+  dv.setInt32(pos, HEX_BARE[hi], true);
+  pos += HEX_BARE_LEN[hi];
+  dv.setUint16(pos, HEX2[lo], true);
+  return pos + 2;
 }
 
 /** RFC 5952 text of the 16 bytes at `off`, byte for byte what wire/addr.ts formatIpv6Bytes returns. */
 export function putIp6(buf: Uint8Array, pos: number, b: Uint8Array, off: number): number {
+  return putIp6Dv(dataViewOf(buf), buf, pos, b, off);
+}
+
+function putIp6Dv(dv: DataView, buf: Uint8Array, pos: number, b: Uint8Array, off: number): number {
   // The longest run of zero groups (the first one on a tie), if at least two long, becomes "::".
   let bestStart = -1;
   let bestLen = 0;
@@ -200,27 +289,22 @@ export function putIp6(buf: Uint8Array, pos: number, b: Uint8Array, off: number)
       i += bestLen - 1;
       continue;
     }
-    if (v4 && i === 6) return putIp4(buf, pos, b, off + 12);
-    pos = putHex16(buf, pos, (b[off + 2 * i] << 8) | b[off + 2 * i + 1]);
+    if (v4 && i === 6) return putIp4(dv, pos, b, off + 12);
+    pos = putHex16(dv, pos, b[off + 2 * i], b[off + 2 * i + 1]);
     if (i < 7) buf[pos++] = 0x3a;
   }
   return pos;
 }
 
 /** aa:bb:cc:dd:ee:ff of the 6 bytes at `off`. */
-function putMac(buf: Uint8Array, pos: number, b: Uint8Array, off: number): number {
-  for (let i = 0; i < 6; i++) {
-    if (i > 0) buf[pos++] = 0x3a;
-    const v = b[off + i];
-    buf[pos] = HEX_DIGITS[v >> 4];
-    buf[pos + 1] = HEX_DIGITS[v & 15];
-    pos += 2;
-  }
-  return pos;
+function putMac(dv: DataView, pos: number, b: Uint8Array, off: number): number {
+  for (let i = 0; i < 6; i++) dv.setInt32(pos + 3 * i, HEX_COLON[b[off + i]], true);
+  return pos + 17;
 }
 
-/** `src.sport > dst.dport: ` of the IP header at `ip` (IPv4 when `v6` is false). */
+/** `src.sport > dst.dport` of the IP header at `ip` (IPv4 when `v6` is false). */
 function putEnds(
+  dv: DataView,
   buf: Uint8Array,
   pos: number,
   f: Uint8Array,
@@ -229,28 +313,26 @@ function putEnds(
   sport: number,
   dport: number,
 ): number {
-  pos = v6 ? putIp6(buf, pos, f, ip + 8) : putIp4(buf, pos, f, ip + 12);
+  pos = v6 ? putIp6Dv(dv, buf, pos, f, ip + 8) : putIp4(dv, pos, f, ip + 12);
   buf[pos++] = 0x2e;
-  pos = putUint(buf, pos, sport);
-  buf[pos++] = 0x20;
-  buf[pos++] = 0x3e;
-  buf[pos++] = 0x20;
-  pos = v6 ? putIp6(buf, pos, f, ip + 24) : putIp4(buf, pos, f, ip + 16);
+  pos = putUintDv(dv, buf, pos, sport);
+  dv.setInt32(pos, W_ARROW, true);
+  pos += 3;
+  pos = v6 ? putIp6Dv(dv, buf, pos, f, ip + 24) : putIp4(dv, pos, f, ip + 16);
   buf[pos++] = 0x2e;
-  pos = putUint(buf, pos, dport);
-  buf[pos++] = 0x3a;
-  buf[pos++] = 0x20;
-  return pos;
+  return putUintDv(dv, buf, pos, dport);
 }
 
 // The functions below work on the whole frame `f` with offsets instead of sub-views (one fewer
 // allocation per layer): a layer starts at its offset, and `end` is where its captured bytes end,
-// the same limit as the `byteLength` of the view the general printer hands that layer.
+// the same limit as the `byteLength` of the view the general printer hands that layer. They write
+// into `buf` at `pos`, `dv` being the DataView over `buf`.
 
 /**
  * Ethernet frame `f` (captured bytes) of on-wire length `length` at the default options (no -v, -e,
  * -q, -x, -X, -A). Writes the decoded packet (no timestamp, no newline) at `pos` and returns the new
- * end, or -1, with nothing changed, when the general printer must print it.
+ * end, or -1, with nothing changed, when the general printer must print it. `buf` must have
+ * FAST_LINE_MAX bytes of room from `pos`.
  */
 export function fastEther(
   p: PrintContext,
@@ -278,15 +360,17 @@ export function fastEtherAt(
   if (caplen < 14 || length < caplen) return -1;
   const type = (f[start + 12] << 8) | f[start + 13];
   const end = start + caplen;
-  if (type === 0x0800) return fastIp4(p.tcpSeq, buf, pos, f, start + 14, end, length - 14);
-  if (type === 0x86dd) return fastIp6(p.tcpSeq, buf, pos, f, start + 14, end, length - 14);
-  if (type === 0x0806) return fastArp(buf, pos, f, start + 14, end, length - 14);
+  const dv = dataViewOf(buf);
+  if (type === 0x0800) return fastIp4(p.tcpSeq, dv, buf, pos, f, start + 14, end, length - 14);
+  if (type === 0x86dd) return fastIp6(p.tcpSeq, dv, buf, pos, f, start + 14, end, length - 14);
+  if (type === 0x0806) return fastArp(dv, buf, pos, f, start + 14, end, length - 14);
   return -1;
 }
 
 /** ip.ts ipBody for an unfragmented datagram carrying TCP, UDP or ICMP echo. */
 function fastIp4(
   seqs: TcpSeqTable,
+  dv: DataView,
   buf: Uint8Array,
   pos: number,
   f: Uint8Array,
@@ -311,16 +395,18 @@ function fastIp4(
   if (end - ip > len) end = ip + len;
   const fragmented = (f[ip + 6] & 0x20) !== 0;
   const proto = f[ip + 9];
-  pos = put(buf, pos, W_IP);
-  if (proto === 6) return fastTcp(seqs, buf, pos, f, ip + hlen, end, len - hlen, ip, false);
-  if (proto === 17) return fastUdp(buf, pos, f, ip + hlen, end, len - hlen, ip, false, fragmented);
-  if (proto === 1) return fastIcmpEcho(buf, pos, f, ip + hlen, end, len - hlen, ip);
+  dv.setInt32(pos, W_IP, true);
+  pos += 3;
+  if (proto === 6) return fastTcp(seqs, dv, buf, pos, f, ip + hlen, end, len - hlen, ip, false);
+  if (proto === 17) return fastUdp(dv, buf, pos, f, ip + hlen, end, len - hlen, ip, false, fragmented);
+  if (proto === 1) return fastIcmpEcho(dv, buf, pos, f, ip + hlen, end, len - hlen, ip);
   return -1;
 }
 
 /** ip6.ts ip6Body for a 40-byte header followed directly by TCP or UDP (no extension headers, no jumbogram). */
 function fastIp6(
   seqs: TcpSeqTable,
+  dv: DataView,
   buf: Uint8Array,
   pos: number,
   f: Uint8Array,
@@ -333,10 +419,11 @@ function fastIp6(
   const nh = f[ip + 6];
   if (plen === 0 || length < plen + 40 || (nh !== 6 && nh !== 17)) return -1;
   if (end - ip > plen + 40) end = ip + plen + 40;
-  pos = put(buf, pos, W_IP6);
+  dv.setInt32(pos, W_IP6, true);
+  pos += 4;
   return nh === 6
-    ? fastTcp(seqs, buf, pos, f, ip + 40, end, plen, ip, true)
-    : fastUdp(buf, pos, f, ip + 40, end, plen, ip, true, false);
+    ? fastTcp(seqs, dv, buf, pos, f, ip + 40, end, plen, ip, true)
+    : fastUdp(dv, buf, pos, f, ip + 40, end, plen, ip, true, false);
 }
 
 /** UDP ports whose payload another printer decodes (udp.ts): those datagrams take the general path. */
@@ -354,6 +441,7 @@ function udpPortDecoded(port: number): boolean {
 
 /** udp.ts udpPrint for a datagram at `u` whose 8-byte header was captured and whose payload prints as `UDP, length N`. */
 function fastUdp(
+  dv: DataView,
   buf: Uint8Array,
   pos: number,
   f: Uint8Array,
@@ -372,21 +460,21 @@ function fastUdp(
   ulen -= 8;
   length -= 8;
   if (ulen < length) length = ulen;
-  pos = putEnds(buf, pos, f, ip, v6, sport, dport);
+  pos = putEnds(dv, buf, pos, f, ip, v6, sport, dport);
   if (ulen > length && !fragmented) {
-    pos = put(buf, pos, W_UDP_BAD);
-    pos = putUint(buf, pos, ulen);
-    buf[pos++] = 0x20;
-    buf[pos++] = 0x3e;
-    buf[pos++] = 0x20;
-    return putUint(buf, pos, length);
+    pos = putWord(dv, pos, W_UDP_BAD);
+    pos = putUintDv(dv, buf, pos, ulen);
+    dv.setInt32(pos, W_ARROW, true);
+    pos += 3;
+    return putUintDv(dv, buf, pos, length);
   }
-  pos = put(buf, pos, W_UDP_LENGTH);
-  return putUint(buf, pos, ulen);
+  pos = putWord(dv, pos, W_UDP_LENGTH);
+  return putUintDv(dv, buf, pos, ulen);
 }
 
 /** icmp.ts for an echo request or reply at `c` whose first 8 bytes were captured. */
 function fastIcmpEcho(
+  dv: DataView,
   buf: Uint8Array,
   pos: number,
   f: Uint8Array,
@@ -397,19 +485,16 @@ function fastIcmpEcho(
 ): number {
   const type = f[c];
   if (end - c < 8 || (type !== 0 && type !== 8)) return -1;
-  pos = putIp4(buf, pos, f, ip + 12);
-  buf[pos++] = 0x20;
-  buf[pos++] = 0x3e;
-  buf[pos++] = 0x20;
-  pos = putIp4(buf, pos, f, ip + 16);
-  buf[pos++] = 0x3a;
-  buf[pos++] = 0x20;
-  pos = put(buf, pos, type === 8 ? W_ICMP_REQUEST : W_ICMP_REPLY);
-  pos = putUint(buf, pos, (f[c + 4] << 8) | f[c + 5]);
-  pos = put(buf, pos, W_SEQ_ICMP);
-  pos = putUint(buf, pos, (f[c + 6] << 8) | f[c + 7]);
-  pos = put(buf, pos, W_LENGTH);
-  return putUint(buf, pos, plen);
+  pos = putIp4(dv, pos, f, ip + 12);
+  dv.setInt32(pos, W_ARROW, true);
+  pos += 3;
+  pos = putIp4(dv, pos, f, ip + 16);
+  pos = putWord(dv, pos, type === 8 ? W_ICMP_REQUEST : W_ICMP_REPLY);
+  pos = putUintDv(dv, buf, pos, (f[c + 4] << 8) | f[c + 5]);
+  pos = putWord(dv, pos, W_SEQ);
+  pos = putUintDv(dv, buf, pos, (f[c + 6] << 8) | f[c + 7]);
+  pos = putWord(dv, pos, W_LENGTH);
+  return putUintDv(dv, buf, pos, plen);
 }
 
 /**
@@ -449,6 +534,7 @@ function be32(f: Uint8Array, i: number): number {
  */
 function fastTcp(
   seqs: TcpSeqTable,
+  dv: DataView,
   buf: Uint8Array,
   pos: number,
   f: Uint8Array,
@@ -468,7 +554,7 @@ function fastTcp(
   if (dataLen > 0) {
     if (sport === 80 || dport === 80 || sport === 8080 || dport === 8080) {
       // HTTP that is not a request or response line prints just `: HTTP`; the rest takes the general path.
-      if (sport === 22 || dport === 22 || httpShown(f.subarray(t + hlen, end), dataLen)) return -1;
+      if (sport === 22 || dport === 22 || httpShown(f, dataLen, t + hlen, end)) return -1;
       http = true;
     } else if (sport === 22 || dport === 22 || sport === 53 || dport === 53) return -1;
   }
@@ -477,8 +563,8 @@ function fastTcp(
   let seq = be32(f, t + 4);
   let ack = be32(f, t + 8);
   const flags = f[t + 13];
-  pos = putEnds(buf, pos, f, ip, v6, sport, dport);
-  pos = put(buf, pos, FLAG_WORDS[flags]);
+  pos = putEnds(dv, buf, pos, f, ip, v6, sport, dport);
+  pos = putWord(dv, pos, FLAG_WORDS[flags] ?? flagWord(flags));
   let rev = false;
   let thseq = 0;
   let thack = 0;
@@ -494,91 +580,106 @@ function fastTcp(
         }
       }
     }
-    const th = seqs.get(f, rev, sport, dport, ip);
-    if (th === undefined || flags & 0x02) {
-      const e = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
-      seqs.set(f, rev, sport, dport, e, ip);
-      thseq = e.seq;
-      thack = e.ack;
-    } else {
-      if (rev) {
-        seq = (seq - th.ack) >>> 0;
-        ack = (ack - th.seq) >>> 0;
-      } else {
-        seq = (seq - th.seq) >>> 0;
-        ack = (ack - th.ack) >>> 0;
+    // The conversation's bases: IPv4 ones by entry index (no object), IPv6 ones from the table's Map.
+    let found = false;
+    if (!v6) {
+      const i = seqs.find4(f, ip, rev, sport, dport);
+      if (i >= 0) {
+        found = true;
+        thseq = seqs.seqAt(i);
+        thack = seqs.ackAt(i);
       }
-      thseq = th.seq;
-      thack = th.ack;
+    } else {
+      const th = seqs.get(f, rev, sport, dport, ip);
+      if (th !== undefined) {
+        found = true;
+        thseq = th.seq;
+        thack = th.ack;
+      }
+    }
+    if (!found || flags & 0x02) {
+      thseq = rev ? (ack - 1) >>> 0 : seq;
+      thack = rev ? seq : (ack - 1) >>> 0;
+      if (!v6) seqs.store4(f, ip, rev, sport, dport, thseq, thack);
+      else seqs.set(f, rev, sport, dport, { seq: thseq, ack: thack }, ip);
+    } else if (rev) {
+      seq = (seq - thack) >>> 0;
+      ack = (ack - thseq) >>> 0;
+    } else {
+      seq = (seq - thseq) >>> 0;
+      ack = (ack - thack) >>> 0;
     }
   }
   if (dataLen > 0 || flags & 0x07) {
-    pos = put(buf, pos, W_SEQ);
-    pos = putUint(buf, pos, seq);
+    pos = putWord(dv, pos, W_SEQ);
+    pos = putUintDv(dv, buf, pos, seq);
     if (dataLen > 0) {
       buf[pos++] = 0x3a;
-      pos = putUint(buf, pos, (seq + dataLen) >>> 0);
+      pos = putUintDv(dv, buf, pos, (seq + dataLen) >>> 0);
     }
   }
   if (flags & 0x10) {
-    pos = put(buf, pos, W_ACK);
-    pos = putUint(buf, pos, ack);
+    pos = putWord(dv, pos, W_ACK);
+    pos = putUintDv(dv, buf, pos, ack);
   }
-  pos = put(buf, pos, W_WIN);
-  pos = putUint(buf, pos, (f[t + 14] << 8) | f[t + 15]);
+  pos = putWord(dv, pos, W_WIN);
+  pos = putUintDv(dv, buf, pos, (f[t + 14] << 8) | f[t + 15]);
   if (flags & 0x20) {
-    pos = put(buf, pos, W_URG);
-    pos = putUint(buf, pos, (f[t + 18] << 8) | f[t + 19]);
+    pos = putWord(dv, pos, W_URG);
+    pos = putUintDv(dv, buf, pos, (f[t + 18] << 8) | f[t + 19]);
   }
   if (hlen === 32 && f[t + 20] === 1 && f[t + 21] === 1 && f[t + 22] === 8 && f[t + 23] === 10) {
     // The usual options of an established connection, `nop,nop,TS`, in one go.
-    pos = put(buf, pos, W_OPTIONS_NOP_NOP_TS);
-    pos = putUint(buf, pos, be32(f, t + 24));
-    pos = put(buf, pos, W_ECR);
-    pos = putUint(buf, pos, be32(f, t + 28));
+    pos = putWord(dv, pos, W_OPTIONS_NOP_NOP_TS);
+    pos = putUintDv(dv, buf, pos, be32(f, t + 24));
+    pos = putWord(dv, pos, W_ECR);
+    pos = putUintDv(dv, buf, pos, be32(f, t + 28));
     buf[pos++] = 0x5d;
   } else if (hlen > 20) {
-    pos = put(buf, pos, W_OPTIONS);
+    pos = putWord(dv, pos, W_OPTIONS);
     const optEnd = t + hlen;
     let cp = t + 20;
     while (cp < optEnd) {
       if (cp > t + 20) buf[pos++] = 0x2c;
       const opt = f[cp];
       if (opt === 0) {
-        pos = put(buf, pos, W_EOL);
+        dv.setInt32(pos, W_EOL, true);
+        pos += 3;
         break;
       }
       if (opt === 1) {
-        pos = put(buf, pos, W_NOP);
+        dv.setInt32(pos, W_NOP, true);
+        pos += 3;
         cp++;
         continue;
       }
       const len = f[cp + 1];
       const d = cp + 2;
       if (opt === 2) {
-        pos = put(buf, pos, W_MSS);
-        pos = putUint(buf, pos, (f[d] << 8) | f[d + 1]);
+        dv.setInt32(pos, W_MSS, true);
+        pos += 4;
+        pos = putUintDv(dv, buf, pos, (f[d] << 8) | f[d + 1]);
       } else if (opt === 3) {
-        pos = put(buf, pos, W_WSCALE);
-        pos = putUint(buf, pos, f[d]);
+        pos = putWord(dv, pos, W_WSCALE);
+        pos = putUintDv(dv, buf, pos, f[d]);
       } else if (opt === 4) {
-        pos = put(buf, pos, W_SACKOK);
+        pos = putWord(dv, pos, W_SACKOK);
       } else if (opt === 8) {
-        pos = put(buf, pos, W_TS);
-        pos = putUint(buf, pos, be32(f, d));
-        pos = put(buf, pos, W_ECR);
-        pos = putUint(buf, pos, be32(f, d + 4));
+        pos = putWord(dv, pos, W_TS);
+        pos = putUintDv(dv, buf, pos, be32(f, d));
+        pos = putWord(dv, pos, W_ECR);
+        pos = putUintDv(dv, buf, pos, be32(f, d + 4));
       } else {
         // sack: `sack N {s:e}...`, edges relative to the base of the side being acknowledged.
-        pos = put(buf, pos, W_SACK);
-        pos = putUint(buf, pos, (len - 2) / 8);
+        pos = putWord(dv, pos, W_SACK);
+        pos = putUintDv(dv, buf, pos, (len - 2) / 8);
         buf[pos++] = 0x20;
         const base = rev ? thseq : thack;
         for (let i = d; i < cp + len; i += 8) {
           buf[pos++] = 0x7b;
-          pos = putUint(buf, pos, (be32(f, i) - base) >>> 0);
+          pos = putUintDv(dv, buf, pos, (be32(f, i) - base) >>> 0);
           buf[pos++] = 0x3a;
-          pos = putUint(buf, pos, (be32(f, i + 4) - base) >>> 0);
+          pos = putUintDv(dv, buf, pos, (be32(f, i + 4) - base) >>> 0);
           buf[pos++] = 0x7d;
         }
       }
@@ -586,13 +687,14 @@ function fastTcp(
     }
     buf[pos++] = 0x5d;
   }
-  pos = put(buf, pos, W_LENGTH);
-  pos = putUint(buf, pos, dataLen);
-  return http ? put(buf, pos, W_HTTP) : pos;
+  pos = putWord(dv, pos, W_LENGTH);
+  pos = putUintDv(dv, buf, pos, dataLen);
+  return http ? putWord(dv, pos, W_HTTP) : pos;
 }
 
 /** arp.ts for an Ethernet/IPv4 request or reply (hardware length 6, protocol length 4) at `a`. */
 function fastArp(
+  dv: DataView,
   buf: Uint8Array,
   pos: number,
   f: Uint8Array,
@@ -607,22 +709,22 @@ function fastArp(
     return -1;
   // sha a+8, spa a+14, tha a+18, tpa a+24.
   if (op === 1) {
-    pos = put(buf, pos, W_ARP_REQUEST);
-    pos = putIp4(buf, pos, f, a + 24);
+    pos = putWord(dv, pos, W_ARP_REQUEST);
+    pos = putIp4(dv, pos, f, a + 24);
     if ((f[a + 18] | f[a + 19] | f[a + 20] | f[a + 21] | f[a + 22] | f[a + 23]) !== 0) {
       buf[pos++] = 0x20;
       buf[pos++] = 0x28;
-      pos = putMac(buf, pos, f, a + 18);
+      pos = putMac(dv, pos, f, a + 18);
       buf[pos++] = 0x29;
     }
-    pos = put(buf, pos, W_TELL);
-    pos = putIp4(buf, pos, f, a + 14);
+    pos = putWord(dv, pos, W_TELL);
+    pos = putIp4(dv, pos, f, a + 14);
   } else {
-    pos = put(buf, pos, W_ARP_REPLY);
-    pos = putIp4(buf, pos, f, a + 14);
-    pos = put(buf, pos, W_IS_AT);
-    pos = putMac(buf, pos, f, a + 8);
+    pos = putWord(dv, pos, W_ARP_REPLY);
+    pos = putIp4(dv, pos, f, a + 14);
+    pos = putWord(dv, pos, W_IS_AT);
+    pos = putMac(dv, pos, f, a + 8);
   }
-  pos = put(buf, pos, W_LENGTH);
-  return putUint(buf, pos, length);
+  pos = putWord(dv, pos, W_LENGTH);
+  return putUintDv(dv, buf, pos, length);
 }

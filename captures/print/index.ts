@@ -6,7 +6,7 @@
 import type { CaptureRecord } from "../record.js";
 import { PrintContext, type PrintOptions, Truncated } from "./context.js";
 import { linkPrint } from "./ether.js";
-import { FAST_LINE_MAX, fastEtherAt, putUint, putUintZero } from "./fast.js";
+import { dataViewOf, FAST_LINE_MAX, fastEtherAt, putUint, putUintZero, putWord, word } from "./fast.js";
 import { formatTimestamp, scaleFraction, type TimeFormat } from "./time.js";
 import { asciiDump, hexAsciiDump, hexDump } from "./util.js";
 
@@ -46,9 +46,9 @@ export class TcpdumpPrinter {
   readonly #p: PrintContext;
   /** Whether the options allow the byte-level fast path (fast.ts): the defaults, any -t style, -#, --nano. */
   readonly #fastOpts: boolean;
-  /** The timestamp text up to and including the "." for the second `#tsSec` (one line's worth, reused per second). */
+  /** The timestamp text up to and including the "." for the second `#tsSec` (a `putWord` word, made once per second). */
   #tsSec = Number.NaN;
-  #tsPrefix = new Uint8Array(0);
+  #tsPrefix = word("");
   /** The same prefix as text, for the general path. */
   #tsTextSec = Number.NaN;
   #tsText = "";
@@ -116,12 +116,10 @@ export class TcpdumpPrinter {
       if (rec.tsSec !== this.#tsSec) {
         // The part before the fraction changes once a second: format it with the general code, keep the bytes.
         const text = formatTimestamp(rec.tsSec, 0, 6, o.time, false);
-        this.#tsPrefix = Uint8Array.from(text.slice(0, text.length - 6), (c) => c.charCodeAt(0));
+        this.#tsPrefix = word(text.slice(0, text.length - 6));
         this.#tsSec = rec.tsSec;
       }
-      const prefix = this.#tsPrefix;
-      for (let i = 0; i < prefix.length; i++) buf[pos + i] = prefix[i];
-      pos += prefix.length;
+      pos = putWord(dataViewOf(buf), pos, this.#tsPrefix);
       const digits = o.nano ? 9 : 6;
       pos = putUintZero(buf, pos, scaleFraction(rec.tsFrac, rec.fracDigits, digits) >>> 0, digits);
       buf[pos++] = 0x20;

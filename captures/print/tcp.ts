@@ -105,12 +105,13 @@ const isPrint = (c: number): boolean => c >= 0x20 && c < 0x7f;
 /**
  * tcpdump's fetch_token without building the token's text (this runs for every HTTP segment): the
  * token starts at `idx`; returns the index after it and the blanks that follow it (where the next
- * token starts), or -1 where fetch_token returns NULL.
+ * token starts), or -1 where fetch_token returns NULL. The payload ends at `len`, its captured bytes
+ * at `cap` (indices into `b`).
  */
-function skipToken(b: Uint8Array, idx: number, len: number): number {
+function skipToken(b: Uint8Array, idx: number, len: number, cap: number): number {
   const start = idx;
   for (; idx < len; idx++) {
-    if (idx >= b.byteLength) return -1;
+    if (idx >= cap) return -1;
     const c = b[idx];
     if (c >= 0x80) return -1;
     if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a) break;
@@ -119,7 +120,7 @@ function skipToken(b: Uint8Array, idx: number, len: number): number {
   }
   if (idx === start) return -1;
   for (; idx < len; idx++) {
-    if (idx >= b.byteLength) break;
+    if (idx >= cap) break;
     const c = b[idx];
     if (c === 0x0d || c === 0x0a) break;
     if (!isPrint(c)) break;
@@ -183,14 +184,15 @@ function latin1(b: Uint8Array, from: number, to: number): string {
 }
 
 /**
- * Whether txtproto_print shows lines of this HTTP payload: its first token is a request method or
- * its second a 3-digit response code. Otherwise it prints only `HTTP`. Reads only captured bytes.
+ * Whether txtproto_print shows lines of this HTTP payload (`len` bytes on the wire; the captured ones
+ * are `b[off, end)`, by default all of `b`): its first token is a request method or its second a
+ * 3-digit response code. Otherwise it prints only `HTTP`. Reads only captured bytes.
  */
-export function httpShown(b: Uint8Array, len: number): boolean {
-  const next = skipToken(b, 0, len);
+export function httpShown(b: Uint8Array, len: number, off = 0, end = b.byteLength): boolean {
+  const next = skipToken(b, off, off + len, end);
   if (next < 0) return false;
-  if (isHttpCommand(b, 0, tokenEnd(b, 0, next))) return true;
-  const after = skipToken(b, next, len);
+  if (isHttpCommand(b, off, tokenEnd(b, off, next))) return true;
+  const after = skipToken(b, next, off + len, end);
   return (
     after >= 0 &&
     tokenEnd(b, next, after) - next === 3 &&
