@@ -266,8 +266,30 @@ export class UdpFlow implements GuestApp {
   #doneHandlers: ((r: UdpFlowResult) => void)[] = [];
   #dst: Ipv4 | null = null;
   #sock: UdpSocket | null = null;
-  #payload: Uint8Array;
-  #view: DataView;
+  /** The timestamp (µs) of the datagram being sent, written by `#fill`. */
+  #us = 0;
+  /**
+   * Writes the 12-byte header (32-bit sequence number, send time in µs as 64 bits) into the packet
+   * the stack builds; the rest of the payload stays zero. Made once: no closure per datagram.
+   */
+  readonly #fill = (buf: Uint8Array, off: number): void => {
+    const seq = this.#seq;
+    const us = this.#us;
+    const hi = Math.floor(us / 0x1_0000_0000);
+    const lo = us >>> 0;
+    buf[off] = seq >>> 24;
+    buf[off + 1] = (seq >>> 16) & 0xff;
+    buf[off + 2] = (seq >>> 8) & 0xff;
+    buf[off + 3] = seq & 0xff;
+    buf[off + 4] = hi >>> 24;
+    buf[off + 5] = (hi >>> 16) & 0xff;
+    buf[off + 6] = (hi >>> 8) & 0xff;
+    buf[off + 7] = hi & 0xff;
+    buf[off + 8] = lo >>> 24;
+    buf[off + 9] = (lo >>> 16) & 0xff;
+    buf[off + 10] = (lo >>> 8) & 0xff;
+    buf[off + 11] = lo & 0xff;
+  };
   #start: SimTime = 0;
   #seq = 0;
   #sent = 0;
@@ -286,8 +308,6 @@ export class UdpFlow implements GuestApp {
     this.size = intOption(opts.size, 1470, "udp flow size", FLOW_HEADER);
     this.duration = intOption(opts.duration, 0, "udp flow duration", 0);
     this.gap = Math.max(1, Math.round((this.size * 8 * 1e9) / this.rate));
-    this.#payload = new Uint8Array(this.size);
-    this.#view = new DataView(this.#payload.buffer);
     this.#localPort = opts.localPort;
     g.track(this);
     g.resolveTarget(target, (ip, err) => {
@@ -344,15 +364,10 @@ export class UdpFlow implements GuestApp {
       this.#finish();
       return;
     }
-    // One payload buffer per flow: the stack copies the payload into the frame it builds.
-    const data = this.#payload;
-    const dv = this.#view;
+    // The payload is written in place into the packet the stack builds (no payload buffer to copy).
     this.#seq = (this.#seq + 1) >>> 0;
-    const us = Math.floor(now / 1000);
-    dv.setUint32(0, this.#seq);
-    dv.setUint32(4, Math.floor(us / 0x1_0000_0000));
-    dv.setUint32(8, us >>> 0);
-    if (sock.sendTo(data, this.#dst, this.port)) {
+    this.#us = Math.floor(now / 1000);
+    if (sock.sendFilled(this.size, this.#fill, this.#dst, this.port)) {
       this.#sent++;
       this.#bytes += this.size;
     } else this.#failed++;
@@ -396,11 +411,21 @@ export interface UdpSinkResult {
   readonly last: SimTime | null;
 }
 
+interface SenderCount {
+  address: Ipv4;
+  port: number;
+  received: number;
+  bytes: number;
+}
+
 export class UdpSink implements GuestApp {
   readonly port: number;
   readonly #g: GuestHost;
   /** Senders keyed by address * 65536 + port (a number: no string built per datagram). */
-  readonly #from = new Map<number, { address: Ipv4; port: number; received: number; bytes: number }>();
+  readonly #from = new Map<number, SenderCount>();
+  /** The last sender seen (a flow's datagrams come in runs from one sender: no lookup for those). */
+  #lastKey = -1;
+  #lastSender: SenderCount | null = null;
   #sock: UdpSocket | null;
   #received = 0;
   #bytes = 0;
@@ -418,18 +443,24 @@ export class UdpSink implements GuestApp {
 
   #onMessage(m: UdpMessage): void {
     const now = this.#g.sim.now;
+    const len = m.length;
     this.#received++;
-    this.#bytes += m.data.byteLength;
+    this.#bytes += len;
     if (this.#first === null) this.#first = now;
     this.#last = now;
     const key = m.from * 65536 + m.fromPort;
-    let s = this.#from.get(key);
-    if (!s) {
-      s = { address: m.from, port: m.fromPort, received: 0, bytes: 0 };
-      this.#from.set(key, s);
+    let s = this.#lastSender;
+    if (key !== this.#lastKey || s === null) {
+      s = this.#from.get(key) ?? null;
+      if (s === null) {
+        s = { address: m.from, port: m.fromPort, received: 0, bytes: 0 };
+        this.#from.set(key, s);
+      }
+      this.#lastKey = key;
+      this.#lastSender = s;
     }
     s.received++;
-    s.bytes += m.data.byteLength;
+    s.bytes += len;
   }
 
   result(): UdpSinkResult {

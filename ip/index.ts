@@ -22,6 +22,7 @@ export {
   type NeighbourParams,
   type NeighbourState,
 } from "./neighbour.js";
+export { allocPacket } from "./packet.js";
 export { type EchoReply, type EchoSendOptions, IcmpEchoSocket } from "./ping.js";
 export { Reassembler, type ReassemblyOptions } from "./reassembly.js";
 export { formatRoute, type RouteEntry } from "./routes.js";
@@ -31,6 +32,7 @@ export {
   type IcmpErrorInfo,
   type UdpBindOptions,
   type UdpMessage,
+  type UdpPayloadWriter,
   type UdpSendOptions,
   UdpSocket,
 } from "./udp.js";

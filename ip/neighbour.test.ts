@@ -274,3 +274,27 @@ describe("ICMP echo through ARP", () => {
     expect([...icmp.payload.subarray(16, 20)]).toEqual([16, 17, 18, 19]);
   });
 });
+
+describe("the neighbour table's last-used entry", () => {
+  it("is forgotten on flush: after the interface went down and up, the next datagram resolves again", () => {
+    const { sim, h1, h2 } = twoHosts();
+    h2.stack.udpBind({ port: 9 });
+    const s1 = h1.stack.udpBind({ port: 1000 });
+    const rec1 = record(h1.port);
+    s1.sendTo(new Uint8Array(4), ip("10.0.0.2"), 9);
+    sim.run({ until: ms(10) });
+    expect(h1.stack.neighbours().map((n) => n.state)).toEqual(["REACHABLE"]);
+    h1.eth0.up = false;
+    expect(h1.stack.neighbours()).toEqual([]);
+    h1.eth0.up = true;
+    sim.run({ until: ms(20) });
+    const before = arps(rec1.out).filter((a) => a.tpa === ip("10.0.0.2")).length;
+    s1.sendTo(new Uint8Array(4), ip("10.0.0.2"), 9);
+    // Queued while INCOMPLETE: one new broadcast request, not a send through the old entry.
+    expect(h1.stack.neighbours().map((n) => n.state)).toEqual(["INCOMPLETE"]);
+    sim.run({ until: ms(30) });
+    expect(arps(rec1.out).filter((a) => a.tpa === ip("10.0.0.2")).length).toBe(before + 1);
+    expect(h1.stack.neighbours().map((n) => n.state)).toEqual(["REACHABLE"]);
+    expect(h2.stack.stats.udp.InDatagrams).toBe(2);
+  });
+});

@@ -123,6 +123,8 @@ class Neighbour {
 
 export class NeighbourTable {
   readonly #entries = new Map<Ipv4, Neighbour>();
+  /** The entry `send` used last (traffic comes in runs to one next hop); cleared when entries go. */
+  #last: Neighbour | null = null;
   #reachableTime: SimTime;
   #reachableDrawnAt: SimTime;
   readonly #onTimer: (n: Neighbour) => void;
@@ -184,7 +186,11 @@ export class NeighbourTable {
    * at once through a usable entry, else queued while ARP resolves (neigh_resolve_output).
    */
   send(frame: Uint8Array, ip: Ipv4, src: Ipv4): void {
-    let n = this.#entries.get(ip);
+    let n: Neighbour | undefined = this.#last ?? undefined;
+    if (n === undefined || n.address !== ip) {
+      n = this.#entries.get(ip);
+      if (n !== undefined) this.#last = n;
+    }
     const now = this.sim.now;
     if (n !== undefined) {
       const st = n.state;
@@ -285,6 +291,7 @@ export class NeighbourTable {
     if (n === undefined) return false;
     n.timer?.cancel();
     this.#entries.delete(ip);
+    this.#last = null;
     return true;
   }
 
@@ -294,6 +301,7 @@ export class NeighbourTable {
       n.timer?.cancel();
       if (n.state !== St.Permanent) this.#entries.delete(n.address);
     }
+    this.#last = null;
   }
 
   #setState(n: Neighbour, st: St, timerAt: SimTime): void {

@@ -5,12 +5,27 @@ import { type Ipv4, writeIpv4 } from "../wire/addr.js";
  * used where a packet is inspected once; these are used per forwarded or sent packet).
  */
 
-/** One's-complement sum of `len` bytes at `off` (folded to 16 bits, not complemented). */
+/**
+ * One's-complement sum of `len` bytes at `off` (folded to 16 bits, not complemented). High and low
+ * bytes are summed apart, eight bytes per step (about a third faster than a word per step in V8);
+ * `hi * 256 + lo` stays below 2^32 for any IPv4 length.
+ */
 export function sumAt(b: Uint8Array, off: number, len: number): number {
-  let sum = 0;
-  const end = off + (len & ~1);
-  for (let i = off; i < end; i += 2) sum += (b[i] << 8) | b[i + 1];
-  if (len & 1) sum += b[off + len - 1] << 8;
+  let hi = 0;
+  let lo = 0;
+  let i = off;
+  const end8 = off + (len & ~7);
+  for (; i < end8; i += 8) {
+    hi += b[i] + b[i + 2] + b[i + 4] + b[i + 6];
+    lo += b[i + 1] + b[i + 3] + b[i + 5] + b[i + 7];
+  }
+  const last = off + len - 1;
+  for (; i < last; i += 2) {
+    hi += b[i];
+    lo += b[i + 1];
+  }
+  if ((len & 1) !== 0) hi += b[last];
+  let sum = hi * 256 + lo;
   sum = (sum & 0xffff) + (sum >>> 16);
   sum = (sum & 0xffff) + (sum >>> 16);
   return sum;
@@ -53,7 +68,10 @@ export function fillIpv4Checksum(b: Uint8Array, off: number): void {
   b[off + 11] = c & 0xff;
 }
 
-/** Writes a 20-byte IPv4 header (no options) at `off` and its checksum. */
+/**
+ * Writes a 20-byte IPv4 header (no options) at `off` and its checksum, summed from the field values
+ * (no second pass over the bytes).
+ */
 export function writeIpv4Header(
   b: Uint8Array,
   off: number,
@@ -66,19 +84,28 @@ export function writeIpv4Header(
   src: Ipv4,
   dst: Ipv4,
 ): void {
+  const t = tos & 0xff;
+  const flags = df ? 0x4000 : 0;
+  const tp = ((ttl & 0xff) << 8) | (protocol & 0xff);
   b[off] = 0x45;
-  b[off + 1] = tos & 0xff;
+  b[off + 1] = t;
   b[off + 2] = totalLen >>> 8;
   b[off + 3] = totalLen & 0xff;
   b[off + 4] = id >>> 8;
   b[off + 5] = id & 0xff;
-  b[off + 6] = df ? 0x40 : 0;
+  b[off + 6] = flags >>> 8;
   b[off + 7] = 0;
-  b[off + 8] = ttl;
-  b[off + 9] = protocol;
+  b[off + 8] = tp >>> 8;
+  b[off + 9] = tp & 0xff;
   writeIpv4(b, off + 12, src);
   writeIpv4(b, off + 16, dst);
-  fillIpv4Checksum(b, off);
+  let sum =
+    (0x4500 | t) + totalLen + id + flags + tp + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  const c = ~sum & 0xffff;
+  b[off + 10] = c >>> 8;
+  b[off + 11] = c & 0xff;
 }
 
 /** True when the packet is a fragment (MF set or a non-zero offset). */
@@ -93,22 +120,23 @@ export function isLaterFragment(p: Uint8Array): boolean {
 
 const SLAB_SIZE = 256 * 1024;
 const SLAB_MAX = 4096;
-let slab = new Uint8Array(SLAB_SIZE);
+let slab = new ArrayBuffer(SLAB_SIZE);
 let slabOff = 0;
 
 /**
  * A new zero-filled buffer of `n` bytes for a frame or packet the stack builds. Small buffers are
- * carved from a shared 256 KiB slab (a fresh ArrayBuffer per packet costs several times more); the
- * slab is never reused, so a buffer handed out is never written by anyone else afterwards. Readers
- * must honour `byteOffset` (as every wire/ view does).
+ * carved from a shared 256 KiB slab (a fresh ArrayBuffer per packet costs several times more: above
+ * 64 bytes V8 gives each its own off-heap store); the slab is never reused, so a buffer handed out is
+ * never written by anyone else afterwards. Readers must honour `byteOffset` (as every wire/ view does).
  */
 export function allocPacket(n: number): Uint8Array {
   if (n > SLAB_MAX) return new Uint8Array(n);
   if (slabOff + n > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
+    slab = new ArrayBuffer(SLAB_SIZE);
     slabOff = 0;
   }
-  const b = slab.subarray(slabOff, slabOff + n);
+  // A view made from the ArrayBuffer: cheaper than `subarray` (no species lookup).
+  const b = new Uint8Array(slab, slabOff, n);
   slabOff += (n + 7) & ~7;
   return b;
 }

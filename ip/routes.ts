@@ -28,6 +28,12 @@ export class RouteTable {
   /** prefix length → network → routes (sorted by metric, then insertion). */
   #byLen = new Map<number, Map<number, RouteEntry[]>>();
   readonly #cache = new Map<number, RouteEntry | null>();
+  #version = 0;
+
+  /** Changes whenever a lookup could answer differently (routes changed, or `invalidate()`). */
+  get version(): number {
+    return this.#version;
+  }
 
   get size(): number {
     return this.#routes.length;
@@ -39,6 +45,7 @@ export class RouteTable {
 
   invalidate(): void {
     this.#cache.clear();
+    this.#version++;
   }
 
   add(r: RouteEntry): void {
@@ -109,6 +116,7 @@ export class RouteTable {
       for (const list of m.values()) list.sort((a, b) => a.metric - b.metric);
     this.#lengths = [...this.#byLen.keys()].sort((a, b) => b - a);
     this.#cache.clear();
+    this.#version++;
   }
 
   /** Longest-prefix match over routes whose interface is up (and, with `iface`, only through it). */

@@ -39,8 +39,8 @@ import { type EchoSendOptions, IcmpEchoSocket, pingPayload } from "./ping.js";
 import { Reassembler, type ReassemblyOptions } from "./reassembly.js";
 import { formatRoute, type RouteEntry, RouteTable } from "./routes.js";
 import { countIcmpIn, countIcmpOut, IpStats } from "./stats.js";
-import type { IcmpErrorInfo, UdpBindOptions, UdpMessage, UdpSendOptions } from "./udp.js";
-import { UdpSocket } from "./udp.js";
+import type { IcmpErrorInfo, UdpBindOptions, UdpPayloadWriter, UdpSendOptions } from "./udp.js";
+import { RxUdpMessage, UdpSocket } from "./udp.js";
 
 export interface IpStackOptions {
   /** Default false (host-only); true = router (routed/NAT). Linux net.ipv4.ip_forward. */
@@ -64,6 +64,9 @@ const ETH_P_ARP = 0x0806;
 const PROTO_ICMP = 1;
 const PROTO_UDP = 17;
 const ALL_HOSTS = 0xe000_0001 as Ipv4;
+/** `#addrKind` bits: an address of an up interface; a subnet broadcast of one. */
+const KIND_LOCAL = 1;
+const KIND_BCAST = 2;
 /** ip_rt_mtu_expires: 10 minutes. */
 const PMTU_EXPIRES = s(600);
 /** ip_rt_min_pmtu: 552 (512 + 20 + 20). */
@@ -71,16 +74,32 @@ const MIN_PMTU = 552;
 const EPHEMERAL_LO = 32768;
 const EPHEMERAL_HI = 60999;
 
-/** The result of an output route lookup (Linux ip_route_output_key). */
-interface OutRoute {
+/**
+ * The result of an output route lookup (Linux ip_route_output_key). One record per stack, refilled by
+ * each lookup (no object per sent packet): read it right after `#routeOutput`, before anything that
+ * could route again (hooks, ICMP errors).
+ */
+class OutRoute {
   /** null: the destination is this host (loopback). */
-  readonly iface: IpInterface | null;
-  readonly nextHop: Ipv4;
+  iface: IpInterface | null = null;
+  nextHop = 0 as Ipv4;
   /** Link-layer broadcast (limited or subnet-directed broadcast). */
-  readonly bcast: boolean;
-  readonly src: Ipv4 | null;
-  readonly mtu: number;
+  bcast = false;
+  src: Ipv4 | null = null;
+  mtu = 0;
+
+  set(iface: IpInterface | null, nextHop: Ipv4, bcast: boolean, src: Ipv4 | null, mtu: number): this {
+    this.iface = iface;
+    this.nextHop = nextHop;
+    this.bcast = bcast;
+    this.src = src;
+    this.mtu = mtu;
+    return this;
+  }
 }
+
+/** `_udpSend`'s options when none are given (no object per datagram). */
+const NO_SEND_OPTS: UdpSendOptions = Object.freeze({});
 
 interface PmtuEntry {
   mtu: number;
@@ -114,11 +133,21 @@ export class IpStack {
   #hookCount = 0;
   #hookSeq = 0;
   readonly #udp = new Map<number, UdpSocket[]>();
+  /** The port and socket list of the last UDP demux (a receiver gets runs of datagrams to one port). */
+  #udpLastPort = -1;
+  #udpLastList: UdpSocket[] | undefined = undefined;
   #anyDestSockets = 0;
   readonly #echo = new Map<number, IcmpEchoSocket>();
   readonly #raw = new Map<number, IpProtocolHandler>();
   readonly #local = new Map<Ipv4, IpInterface>();
   readonly #bcast = new Map<Ipv4, IpInterface>();
+  /** `#local` and `#bcast` as one map of KIND_* bits: one lookup per address on the receive path. */
+  readonly #addrKind = new Map<Ipv4, number>();
+  /** The last source and destination looked up in `#addrKind` and their bits (-1: none). */
+  #kindSrc = -1;
+  #kindSrcBits = 0;
+  #kindDst = -1;
+  #kindDstBits = 0;
   readonly #limiter: IcmpRateLimiter;
   readonly #reasm: Reassembler;
   readonly #pmtu = new Map<Ipv4, PmtuEntry>();
@@ -127,6 +156,8 @@ export class IpStack {
   /** The Ethernet frame being received (for UdpMessage.srcMac), null otherwise. */
   #rxFrame: Uint8Array | null = null;
   readonly #loopDeliver: (p: Uint8Array) => void;
+  /** The record `#routeOutput` fills (see OutRoute). */
+  readonly #ro = new OutRoute();
 
   constructor(
     readonly sim: Simulator,
@@ -238,17 +269,22 @@ export class IpStack {
     }
     this.#local.clear();
     this.#bcast.clear();
+    this.#addrKind.clear();
+    this.#kindSrc = -1;
+    this.#kindDst = -1;
     for (const i of this.#ifaces) {
       if (!i.up) continue;
       for (const a of i.addresses) {
         if (!this.#local.has(a.address)) this.#local.set(a.address, i);
+        this.#addrKind.set(a.address, (this.#addrKind.get(a.address) ?? 0) | KIND_LOCAL);
         if (a.prefixLength < 31) {
           const b = broadcastOf(a);
           if (!this.#bcast.has(b)) this.#bcast.set(b, i);
+          this.#addrKind.set(b, (this.#addrKind.get(b) ?? 0) | KIND_BCAST);
         }
       }
     }
-    this.#routes.invalidate();
+    this.#routes.invalidate(); // also retires the sockets' cached routes
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -466,7 +502,11 @@ export class IpStack {
     if (list === undefined) return;
     const i = list.indexOf(sock);
     if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.#udp.delete(sock.localPort);
+    if (list.length === 0) {
+      this.#udp.delete(sock.localPort);
+      this.#udpLastPort = -1;
+      this.#udpLastList = undefined;
+    }
     if (sock.anyDestination) this.#anyDestSockets--;
   }
 
@@ -512,7 +552,10 @@ export class IpStack {
     return Math.min(p.mtu, iface.mtu);
   }
 
-  /** ip_route_output_key: where a locally generated packet to `dst` goes. */
+  /**
+   * ip_route_output_key: where a locally generated packet to `dst` goes. The result is the stack's one
+   * OutRoute record, valid until the next lookup.
+   */
   #routeOutput(dst: Ipv4, iface?: IpInterface, src?: Ipv4): OutRoute | null {
     if (
       iface === undefined &&
@@ -528,31 +571,25 @@ export class IpStack {
       // route means ENETUNREACH.
       const i = iface ?? this.#routes.lookup(dst)?.iface;
       if (i === undefined) return null;
-      return { iface: i, nextHop: dst, bcast: true, src: null, mtu: i.mtu };
+      return this.#ro.set(i, dst, true, null, i.mtu);
     }
     if (this.#local.has(dst) || isLoopbackIpv4(dst)) {
-      return { iface: null, nextHop: dst, bcast: false, src: dst, mtu: 65535 };
+      return this.#ro.set(null, dst, false, dst, 65535);
     }
     if (iface !== undefined) {
       const r = this.#routes.lookup(dst, iface);
       const nh = r !== null && r.via !== null ? r.via : dst;
-      return {
-        iface,
-        nextHop: nh,
-        bcast: iface.isSubnetBroadcast(dst),
-        src: r?.src ?? null,
-        mtu: this.#pathMtu(iface, dst),
-      };
+      return this.#ro.set(iface, nh, iface.isSubnetBroadcast(dst), r?.src ?? null, this.#pathMtu(iface, dst));
     }
     const r = this.#routes.lookup(dst);
     if (r === null) return null;
-    return {
-      iface: r.iface,
-      nextHop: r.via ?? dst,
-      bcast: r.via === null && r.iface.isSubnetBroadcast(dst),
-      src: r.src,
-      mtu: this.#pathMtu(r.iface, dst),
-    };
+    return this.#ro.set(
+      r.iface,
+      r.via ?? dst,
+      r.via === null && r.iface.isSubnetBroadcast(dst),
+      r.src,
+      this.#pathMtu(r.iface, dst),
+    );
   }
 
   /** inet_select_addr-like source choice for a packet following `route` to `dst`. */
@@ -589,67 +626,86 @@ export class IpStack {
       this.stats.ip.OutNoRoutes++;
       return false;
     }
-    return this.#localOut(null, pkt, route, opts.iface, null, (pkt[6] & 0x40) === 0);
+    return this.#localOut(pkt, 0, false, route, opts.iface, null, (pkt[6] & 0x40) === 0);
   }
 
   /**
    * The OUTPUT path: output hooks (re-routing when they change the destination), postrouting hooks,
-   * then loopback delivery or transmission (fragmenting when allowed). `frame`, when not null, is a
-   * buffer the stack owns whose tail is `pkt` after the link header room of `route.iface`.
+   * then loopback delivery or transmission (fragmenting when allowed). The packet is `buf` from `off`
+   * to its end; `owned`: `buf` is a frame the stack built, with `off` bytes of link header room for
+   * `route.iface` (without hooks it is sent as is: no view, no copy).
    */
   #localOut(
-    frame: Uint8Array | null,
-    pkt: Uint8Array,
+    buf: Uint8Array,
+    off: number,
+    owned: boolean,
     route: OutRoute,
     bindIf: IpInterface | undefined,
     dstMac: Mac | null,
     mayFragment: boolean,
   ): boolean {
     this.stats.ip.OutRequests++;
-    let p = pkt;
-    let r = route;
-    if (this.#out.hooks.length !== 0) {
-      const dst = readIpv4(p, 16);
-      const q = this.#out.run(p, null, r.iface);
-      if (q === null) return false;
-      if (q !== p) {
-        p = q;
-        frame = null;
-        const nd = readIpv4(p, 16);
-        if (nd !== dst) {
-          const rr = this.#routeOutput(nd, bindIf);
-          if (rr === null) {
-            this.stats.ip.OutNoRoutes++;
-            return false;
+    // Copied out of the shared record before any hook runs (a hook may route again).
+    let iface = route.iface;
+    let nextHop = route.nextHop;
+    let bcast = route.bcast;
+    let mtu = route.mtu;
+    let b = buf;
+    let o = off;
+    let own = owned;
+    if (this.#out.hooks.length !== 0 || this.#post.hooks.length !== 0) {
+      let p = o === 0 ? b : b.subarray(o);
+      const start = p;
+      if (this.#out.hooks.length !== 0) {
+        const dst = readIpv4(p, 16);
+        const q = this.#out.run(p, null, iface);
+        if (q === null) return false;
+        if (q !== p) {
+          p = q;
+          const nd = readIpv4(p, 16);
+          if (nd !== dst) {
+            const rr = this.#routeOutput(nd, bindIf);
+            if (rr === null) {
+              this.stats.ip.OutNoRoutes++;
+              return false;
+            }
+            iface = rr.iface;
+            nextHop = rr.nextHop;
+            bcast = rr.bcast;
+            mtu = rr.mtu;
           }
-          r = rr;
         }
       }
-    }
-    if (this.#post.hooks.length !== 0) {
-      const q = this.#post.run(p, null, r.iface);
-      if (q === null) return false;
-      if (q !== p) {
+      if (this.#post.hooks.length !== 0) {
+        const q = this.#post.run(p, null, iface);
+        if (q === null) return false;
         p = q;
-        frame = null;
+      }
+      if (p !== start) {
+        b = p;
+        o = 0;
+        own = false;
       }
     }
-    if (r.iface === null) {
+    if (iface === null) {
       // Loopback: delivered through the simulator (as netif_rx defers to softirq), never re-entrantly.
-      this.sim.scheduleCall(0, this.#loopDeliver, p);
+      this.sim.scheduleCall(0, this.#loopDeliver, o === 0 ? b : b.subarray(o));
       return true;
     }
-    return this.#finishOutput(frame, p, r.iface, r.nextHop, r.bcast, dstMac, 0, mayFragment, r.mtu);
+    return this.#finishOutput(b, o, own, iface, nextHop, bcast, dstMac, 0, mayFragment, mtu);
   }
 
   /**
    * ip_finish_output: fragment when needed and allowed, then hand to the link (ARP or broadcast).
-   * `fragMax` > 0: the packet was reassembled here from fragments of at most that size (refragment
-   * to it, as Linux does with IPCB frag_max_size).
+   * The packet is `buf` from `off` to its end; `owned` as in `#localOut` (the frame is reused when its
+   * header room fits `outIf`, else the packet is copied once into a new frame). `fragMax` > 0: the
+   * packet was reassembled here from fragments of at most that size (refragment to it, as Linux does
+   * with IPCB frag_max_size).
    */
   #finishOutput(
-    frame: Uint8Array | null,
-    pkt: Uint8Array,
+    buf: Uint8Array,
+    off: number,
+    owned: boolean,
     outIf: IpInterface,
     nextHop: Ipv4,
     bcast: boolean,
@@ -664,12 +720,13 @@ export class IpStack {
       return false;
     }
     const head = outIf.pointToPoint ? 0 : ETH_HLEN;
-    const len = pkt.byteLength;
+    const len = buf.byteLength - off;
     if (len > mtu || (fragMax > 0 && fragMax < len)) {
-      if ((pkt[6] & 0x40) !== 0 && !mayFragment && fragMax === 0) {
+      if ((buf[off + 6] & 0x40) !== 0 && !mayFragment && fragMax === 0) {
         this.stats.ip.FragFails++;
         return false;
       }
+      const pkt = off === 0 ? buf : buf.subarray(off);
       const frags = fragmentPacket(pkt, fragMax > 0 ? Math.min(mtu, fragMax) : mtu, head);
       if (frags === null) {
         this.stats.ip.FragFails++;
@@ -681,9 +738,10 @@ export class IpStack {
       for (const f of frags) ok = this.#linkOutput(f, outIf, nextHop, bcast, dstMac) && ok;
       return ok;
     }
-    if (frame === null || frame.byteLength !== head + len) {
+    let frame = buf;
+    if (!owned || off !== head) {
       frame = allocPacket(head + len);
-      frame.set(pkt, head);
+      frame.set(off === 0 ? buf : buf.subarray(off), head);
     }
     return this.#linkOutput(frame, outIf, nextHop, bcast, dstMac);
   }
@@ -725,30 +783,58 @@ export class IpStack {
   /** @internal */
   _udpSend(
     sock: UdpSocket,
-    data: Uint8Array,
+    data: Uint8Array | null,
+    fill: UdpPayloadWriter | null,
+    length: number,
     dst: Ipv4,
     dstPort: number,
-    opts: UdpSendOptions = {},
+    opts: UdpSendOptions = NO_SEND_OPTS,
   ): boolean {
     const bindIf = opts.iface ?? sock.iface ?? undefined;
-    const route = this.#routeOutput(dst, bindIf, opts.src ?? sock.localAddress);
-    if (route === null) {
-      this.stats.ip.OutNoRoutes++;
-      return false;
+    const cache = sock.routeCache;
+    const version = this.#routes.version;
+    let route: OutRoute | null;
+    let src: Ipv4;
+    if (opts === NO_SEND_OPTS && cache.version === version && cache.dst === dst) {
+      // The socket's last route to this destination (no option can change it; any change of routes,
+      // addresses or interface state bumps the version). The path MTU is read afresh.
+      const i = cache.iface as IpInterface;
+      route = this.#ro.set(
+        i,
+        cache.nextHop,
+        cache.bcast,
+        null,
+        this.#pmtu.size === 0 ? i.mtu : this.#pathMtu(i, dst),
+      );
+      src = cache.src;
+    } else {
+      route = this.#routeOutput(dst, bindIf, opts.src ?? sock.localAddress);
+      if (route === null) {
+        this.stats.ip.OutNoRoutes++;
+        return false;
+      }
+      src =
+        opts.src ??
+        (sock.localAddress !== 0
+          ? sock.localAddress
+          : route.iface === null
+            ? dst
+            : this.#selectSource(route, dst));
+      if (opts === NO_SEND_OPTS && route.iface !== null) {
+        cache.version = version;
+        cache.dst = dst;
+        cache.iface = route.iface;
+        cache.nextHop = route.nextHop;
+        cache.bcast = route.bcast;
+        cache.src = src;
+      }
     }
     if (route.bcast && !sock.broadcast) {
       this.stats.drop("udp-broadcast-not-allowed"); // EACCES without SO_BROADCAST
       return false;
     }
     if (!Number.isInteger(dstPort) || dstPort < 0 || dstPort > 0xffff) return false;
-    const src =
-      opts.src ??
-      (sock.localAddress !== 0
-        ? sock.localAddress
-        : route.iface === null
-          ? dst
-          : this.#selectSource(route, dst));
-    const ulen = 8 + data.byteLength;
+    const ulen = 8 + length;
     const tot = 20 + ulen;
     if (tot > 0xffff) return false; // EMSGSIZE
     let df: boolean;
@@ -771,14 +857,14 @@ export class IpStack {
     buf[u + 3] = dstPort & 0xff;
     buf[u + 4] = ulen >>> 8;
     buf[u + 5] = ulen & 0xff;
-    buf.set(data, u + 8);
+    if (data !== null) buf.set(data, u + 8);
+    else (fill as UdpPayloadWriter)(buf, u + 8);
     const c = l4ChecksumAt(buf, u, ulen, src, dst, PROTO_UDP);
     const cs = c === 0 ? 0xffff : c;
     buf[u + 6] = cs >>> 8;
     buf[u + 7] = cs & 0xff;
     this.stats.udp.OutDatagrams++;
-    const pkt = head === 0 ? buf : buf.subarray(head);
-    return this.#localOut(buf, pkt, route, bindIf, opts.dstMac ?? null, !df);
+    return this.#localOut(buf, head, true, route, bindIf, opts.dstMac ?? null, !df);
   }
 
   /** @internal */
@@ -831,8 +917,7 @@ export class IpStack {
     buf[o + 2] = c >>> 8;
     buf[o + 3] = c & 0xff;
     countIcmpOut(this.stats.icmp, 8);
-    const pkt = head === 0 ? buf : buf.subarray(head);
-    return this.#localOut(buf, pkt, route, undefined, null, !df);
+    return this.#localOut(buf, head, true, route, undefined, null, !df);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -891,7 +976,7 @@ export class IpStack {
     buf[o + 2] = c >>> 8;
     buf[o + 3] = c & 0xff;
     countIcmpOut(this.stats.icmp, type);
-    this.#localOut(buf, head === 0 ? buf : buf.subarray(head), route, undefined, null, true);
+    this.#localOut(buf, head, true, route, undefined, null, true);
   }
 
   #reasmTimedOut(first: Uint8Array): void {
@@ -968,7 +1053,13 @@ export class IpStack {
     }
     const src = readIpv4(buf, off + 12);
     const dst = readIpv4(buf, off + 16);
-    if (isMulticastIpv4(src) || src === IPV4_BROADCAST || isLoopbackIpv4(src) || this.#local.has(src)) {
+    let sk = this.#kindSrcBits;
+    if (src !== this.#kindSrc) {
+      sk = this.#addrKind.get(src) ?? 0;
+      this.#kindSrc = src;
+      this.#kindSrcBits = sk;
+    }
+    if (isMulticastIpv4(src) || src === IPV4_BROADCAST || isLoopbackIpv4(src) || (sk & KIND_LOCAL) !== 0) {
       this.stats.drop("martian-source");
       return;
     }
@@ -980,17 +1071,28 @@ export class IpStack {
       this.stats.drop("martian-source");
       return;
     }
-    if (
-      this.#hookCount === 0 &&
-      this.forwarding &&
-      l2host &&
-      this.#anyDestSockets === 0 &&
-      !this.#isLocalDst(dst) &&
-      !isMulticastIpv4(dst)
-    ) {
-      // The forwarding fast path: no view, no hooks.
-      this.#forward(buf, off, tot, iface, 0);
-      return;
+    if (this.#hookCount === 0) {
+      // As #isLocalDst, from one lookup.
+      let dk = this.#kindDstBits;
+      if (dst !== this.#kindDst) {
+        dk = this.#addrKind.get(dst) ?? 0;
+        this.#kindDst = dst;
+        this.#kindDstBits = dk;
+      }
+      const localDst = dk !== 0 || dst === IPV4_BROADCAST || dst === 0 || dst === ALL_HOSTS;
+      if (this.forwarding && l2host && this.#anyDestSockets === 0 && !localDst && !isMulticastIpv4(dst)) {
+        // The forwarding fast path: no view, no hooks.
+        this.#forward(buf, off, tot, iface, 0);
+        return;
+      }
+      if (localDst && buf[off + 9] === PROTO_UDP && (buf[off + 6] & 0x3f) === 0 && buf[off + 7] === 0) {
+        // The local UDP fast path (ip_local_deliver → udp_rcv without hooks or reassembly): read in
+        // place, no view of the packet.
+        mib.InDelivers++;
+        const bcast = dst === IPV4_BROADCAST || dst === 0 || (dk & KIND_BCAST) !== 0 || isMulticastIpv4(dst);
+        this.#udpRcv(buf, off, hl, tot, iface, bcast, l2host, (dk & KIND_LOCAL) !== 0);
+        return;
+      }
     }
     this.#ipInput(off === 0 && tot === buf.byteLength ? buf : buf.subarray(off, off + tot), iface, l2host);
   }
@@ -1122,7 +1224,9 @@ export class IpStack {
         frame = null;
       }
     }
-    this.#finishOutput(frame, out, outIf, nextHop, false, null, fragMax, true, mtu);
+    if (frame !== null)
+      this.#finishOutput(frame, head, true, outIf, nextHop, false, null, fragMax, true, mtu);
+    else this.#finishOutput(out, 0, false, outIf, nextHop, false, null, fragMax, true, mtu);
   }
 
   /** A looped-back packet: prerouting and input with no interface, then local delivery. */
@@ -1158,7 +1262,7 @@ export class IpStack {
     const hl = (p[0] & 0x0f) * 4;
     if (proto === PROTO_UDP) {
       this.stats.ip.InDelivers++;
-      this.#udpRcv(p, hl, inIf, bcast, l2host);
+      this.#udpRcv(p, 0, hl, p.byteLength, inIf, bcast, l2host, this.#local.has(dst));
     } else if (proto === PROTO_ICMP) {
       this.stats.ip.InDelivers++;
       this.#icmpRcv(p, hl, inIf, bcast);
@@ -1174,25 +1278,48 @@ export class IpStack {
     }
   }
 
-  #udpRcv(p: Uint8Array, hl: number, inIf: IpInterface | null, bcast: boolean, l2host: boolean): void {
+  /**
+   * udp_rcv for the IPv4 packet at `b[off .. off + tot)` (header length `hl`): length and checksum
+   * checks, then delivery to the matching socket(s).
+   */
+  #udpRcv(
+    b: Uint8Array,
+    off: number,
+    hl: number,
+    tot: number,
+    inIf: IpInterface | null,
+    bcast: boolean,
+    l2host: boolean,
+    local: boolean,
+  ): void {
     const mib = this.stats.udp;
-    const avail = p.byteLength - hl;
-    const ulen = avail >= 8 ? (p[hl + 4] << 8) | p[hl + 5] : 0;
+    const u = off + hl;
+    const avail = tot - hl;
+    const ulen = avail >= 8 ? (b[u + 4] << 8) | b[u + 5] : 0;
     if (avail < 8 || ulen < 8 || ulen > avail) {
       mib.InErrors++;
       return;
     }
-    const src = readIpv4(p, 12);
-    const dst = readIpv4(p, 16);
-    if ((p[hl + 6] | p[hl + 7]) !== 0 && l4ChecksumAt(p, hl, ulen, src, dst, PROTO_UDP) !== 0) {
+    const src = readIpv4(b, off + 12);
+    const dst = readIpv4(b, off + 16);
+    if ((b[u + 6] | b[u + 7]) !== 0 && l4ChecksumAt(b, u, ulen, src, dst, PROTO_UDP) !== 0) {
       mib.InCsumErrors++;
       mib.InErrors++;
       return;
     }
-    const sport = (p[hl] << 8) | p[hl + 1];
-    const dport = (p[hl + 2] << 8) | p[hl + 3];
-    const list = this.#udp.get(dport);
+    const sport = (b[u] << 8) | b[u + 1];
+    const dport = (b[u + 2] << 8) | b[u + 3];
+    let list = this.#udpLastList;
+    if (dport !== this.#udpLastPort) {
+      list = this.#udp.get(dport);
+      if (list !== undefined) {
+        this.#udpLastPort = dport;
+        this.#udpLastList = list;
+      }
+    }
     const iface = inIf ?? this.#local.get(dst) ?? this.#ifaces[0];
+    const frame = this.#rxFrame;
+    const ttl = b[off + 8];
     if (bcast) {
       // __udp4_lib_mcast_deliver: every socket on the port bound to the wildcard or the destination.
       let n = 0;
@@ -1202,16 +1329,16 @@ export class IpStack {
           if (s.iface !== null && s.iface !== inIf) continue;
           n++;
           mib.InDatagrams++;
-          s.handler?.(this.#udpMessage(p, hl, ulen, src, sport, dst, dport, iface));
+          s.handler?.(new RxUdpMessage(b, u + 8, ulen - 8, src, sport, dst, dport, iface, ttl, frame));
         }
       }
       if (n === 0) mib.IgnoredMulti++;
       return;
     }
-    const local = this.#local.has(dst);
     let best: UdpSocket | null = null;
     if (list !== undefined) {
-      for (const s of list) {
+      for (let i = 0; i < list.length; i++) {
+        const s = list[i];
         if (s.iface !== null && s.iface !== inIf) continue;
         if (!local && !s.anyDestination) continue;
         if (s.localAddress === dst) {
@@ -1223,34 +1350,12 @@ export class IpStack {
     }
     if (best === null) {
       mib.NoPorts++;
-      this.#icmpError(p, 3, 3, 0, l2host);
+      this.#icmpError(off === 0 && tot === b.byteLength ? b : b.subarray(off, off + tot), 3, 3, 0, l2host);
       return;
     }
     mib.InDatagrams++;
-    best.handler?.(this.#udpMessage(p, hl, ulen, src, sport, dst, dport, iface));
-  }
-
-  #udpMessage(
-    p: Uint8Array,
-    hl: number,
-    ulen: number,
-    from: Ipv4,
-    fromPort: number,
-    to: Ipv4,
-    toPort: number,
-    iface: IpInterface,
-  ): UdpMessage {
-    const f = this.#rxFrame;
-    return {
-      data: p.subarray(hl + 8, hl + ulen),
-      from,
-      fromPort,
-      to,
-      toPort,
-      iface,
-      ttl: p[8],
-      srcMac: f === null ? null : readMac(f, 6),
-    };
+    const h = best.handler;
+    if (h !== null) h(new RxUdpMessage(b, u + 8, ulen - 8, src, sport, dst, dport, iface, ttl, frame));
   }
 
   #icmpRcv(p: Uint8Array, hl: number, inIf: IpInterface | null, bcast: boolean): void {
@@ -1329,7 +1434,7 @@ export class IpStack {
     buf[o + 2] = c >>> 8;
     buf[o + 3] = c & 0xff;
     countIcmpOut(this.stats.icmp, 0);
-    this.#localOut(buf, head === 0 ? buf : buf.subarray(head), route, undefined, null, true);
+    this.#localOut(buf, head, true, route, undefined, null, true);
   }
 
   /** icmp_unreach & co.: PMTU update, then the error to the socket that sent the quoted datagram. */

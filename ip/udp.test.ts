@@ -290,3 +290,82 @@ describe("UDP sockets", () => {
     expect(h2.stack.stats.udp.NoPorts).toBe(1);
   });
 });
+
+describe("per-socket route cache and received messages", () => {
+  function twoLans() {
+    const sim = new Simulator({ seed: 3 });
+    const brA = newBridge(sim, "brA");
+    const brB = newBridge(sim, "brB");
+    const h = hostOn(sim, brA, "h", "10.0.1.2/24", 1);
+    hostOn(sim, brA, "gA", "10.0.1.1/24", 2, { forwarding: true });
+    const p1 = new Port(sim, "h-eth1");
+    connect(sim, p1, brB.addPort("h1"));
+    const eth1 = h.stack.addInterface("eth1", p1, { mac: macN(3) });
+    eth1.addAddress("10.0.2.2/24");
+    hostOn(sim, brB, "gB", "10.0.2.1/24", 4, { forwarding: true });
+    sim.run();
+    return { sim, h, eth1, p1 };
+  }
+
+  const toFar = (frames: Uint8Array[]) =>
+    ipPackets(frames)
+      .filter((p) => p[9] === 17)
+      .map((p) => Ipv4Packet.checked(p))
+      .map((v) => [v.src, v.dst, v.payload[8]]);
+
+  it("a socket's next datagram follows a route replaced, and an interface going down, after it sent", () => {
+    const { sim, h, eth1, p1 } = twoLans();
+    h.stack.addRoute({ dst: "10.9.0.0/16", via: "10.0.1.1" });
+    const s = h.stack.udpBind({ port: 4000 });
+    const recA = record(h.port);
+    const recB = record(p1);
+    expect(s.sendTo(bytes(1), ip("10.9.0.5"), 9)).toBe(true);
+    sim.run({ until: ms(10) });
+    h.stack.removeRoute("10.9.0.0/16");
+    h.stack.addRoute({ dst: "10.9.0.0/16", via: "10.0.2.1" });
+    expect(s.sendTo(bytes(2), ip("10.9.0.5"), 9)).toBe(true);
+    sim.run({ until: ms(20) });
+    // Out of eth1 now, from eth1's address (inet_select_addr on the new route).
+    expect(toFar(recA.out)).toEqual([[ip("10.0.1.2"), ip("10.9.0.5"), 1]]);
+    expect(toFar(recB.out)).toEqual([[ip("10.0.2.2"), ip("10.9.0.5"), 2]]);
+    eth1.up = false; // the route through eth1 is skipped: no route (ENETUNREACH)
+    const before = h.stack.stats.ip.OutNoRoutes;
+    expect(s.sendTo(bytes(3), ip("10.9.0.5"), 9)).toBe(false);
+    expect(h.stack.stats.ip.OutNoRoutes).toBe(before + 1);
+    eth1.up = true;
+    expect(s.sendTo(bytes(4), ip("10.9.0.5"), 9)).toBe(true);
+    sim.run({ until: ms(30) });
+    expect(toFar(recB.out).map((r) => r[2])).toEqual([2, 4]);
+  });
+
+  it("an address replaced after the first datagram: the next one leaves from the new address", () => {
+    const { sim, h } = twoLans();
+    const rec = record(h.port);
+    const s = h.stack.udpBind({ port: 4000 });
+    s.sendTo(bytes(1), ip("10.0.1.1"), 9);
+    expect(h.eth0.removeAddress("10.0.1.2/24")).toBe(true);
+    h.eth0.addAddress("10.0.1.7/24");
+    s.sendTo(bytes(2), ip("10.0.1.1"), 9);
+    sim.run({ until: ms(10) });
+    expect(toFar(rec.out).map((r) => r[0])).toEqual([ip("10.0.1.2"), ip("10.0.1.7")]);
+  });
+
+  it("a message kept after its handler returned still has its payload, length and source MAC", () => {
+    const { sim, h1, h2 } = lan3();
+    const kept: UdpMessage[] = [];
+    h2.stack.udpBind({ port: 5000 }).onMessage((m) => kept.push(m));
+    const s = h1.stack.udpBind({ port: 6000 });
+    for (let i = 0; i < 3; i++) s.sendTo(bytes(i, i + 1, i + 2), ip("10.0.0.2"), 5000);
+    sim.run({ until: ms(10) });
+    // More traffic afterwards does not touch the kept messages (frames are never written after send).
+    for (let i = 0; i < 50; i++) s.sendTo(new Uint8Array(80).fill(0xee), ip("10.0.0.2"), 5000);
+    sim.run({ until: ms(20) });
+    expect(
+      kept.slice(0, 3).map((m) => [[...m.data], m.length, m.from, m.fromPort, m.to, m.toPort, m.ttl]),
+    ).toEqual([0, 1, 2].map((i) => [[i, i + 1, i + 2], 3, ip("10.0.0.1"), 6000, ip("10.0.0.2"), 5000, 64]));
+    expect(kept[0].srcMac).toBe(macN(1));
+    expect(kept[0].iface).toBe(h2.eth0);
+    expect(kept).toHaveLength(53);
+    expect(kept[52].data).toEqual(new Uint8Array(80).fill(0xee));
+  });
+});

@@ -1,4 +1,4 @@
-import type { Ipv4, Mac } from "../wire/addr.js";
+import { type Ipv4, type Mac, readMac } from "../wire/addr.js";
 import type { IpInterface } from "./interface.js";
 import type { IpStack } from "./stack.js";
 
@@ -18,8 +18,15 @@ export interface UdpBindOptions {
   readonly broadcast?: boolean;
 }
 
+/**
+ * A received datagram. The stack makes a new one per datagram and delivery: it may be kept after the
+ * handler returns. `data` is a view of the received packet (never written afterwards, as every frame),
+ * made on first access; copy it before writing into it.
+ */
 export interface UdpMessage {
   readonly data: Uint8Array;
+  /** Payload bytes (`data.byteLength`, without making the view). */
+  readonly length: number;
   readonly from: Ipv4;
   readonly fromPort: number;
   readonly to: Ipv4;
@@ -28,6 +35,41 @@ export interface UdpMessage {
   readonly ttl: number;
   /** Ethernet source (null on point-to-point or looped back). */
   readonly srcMac: Mac | null;
+}
+
+/**
+ * @internal The stack's UdpMessage: the payload view and the source MAC are made only when read
+ * (a sink that counts datagrams never pays for them). The buffers it refers to are never written.
+ */
+export class RxUdpMessage implements UdpMessage {
+  #data: Uint8Array | null = null;
+
+  constructor(
+    readonly packet: Uint8Array,
+    readonly dataOffset: number,
+    readonly length: number,
+    readonly from: Ipv4,
+    readonly fromPort: number,
+    readonly to: Ipv4,
+    readonly toPort: number,
+    readonly iface: IpInterface,
+    readonly ttl: number,
+    /** The received Ethernet frame (null on point-to-point or looped back). */
+    readonly frame: Uint8Array | null,
+  ) {}
+
+  get data(): Uint8Array {
+    let d = this.#data;
+    if (d === null) {
+      d = this.packet.subarray(this.dataOffset, this.dataOffset + this.length);
+      this.#data = d;
+    }
+    return d;
+  }
+
+  get srcMac(): Mac | null {
+    return this.frame === null ? null : readMac(this.frame, 6);
+  }
 }
 
 /** An ICMP error about a datagram this socket sent (IP_RECVERR-like). */
@@ -59,13 +101,33 @@ export interface UdpSendOptions {
   readonly tos?: number;
 }
 
+/**
+ * @internal The last output route of a socket sent without options (most sockets send to one peer):
+ * valid while the stack's route version is `version` and the destination is `dst`.
+ */
+export class UdpRouteCache {
+  version = -1;
+  dst = 0 as Ipv4;
+  iface: IpInterface | null = null;
+  nextHop = 0 as Ipv4;
+  bcast = false;
+  src = 0 as Ipv4;
+}
+
 export type UdpHandler = (m: UdpMessage) => void;
+/**
+ * Writes a datagram's payload in place: `buf[off .. off + length)` of the packet the stack is building
+ * (zero-filled). Called once, synchronously; `buf` must not be kept (a sent frame is never written
+ * afterwards).
+ */
+export type UdpPayloadWriter = (buf: Uint8Array, off: number) => void;
 export type IcmpErrorHandler = (e: IcmpErrorInfo) => void;
 
 /** A UDP socket of an IpStack (bind with `stack.udpBind`). */
 export class UdpSocket {
   /** @internal */ handler: UdpHandler | null = null;
   /** @internal */ errorHandler: IcmpErrorHandler | null = null;
+  /** @internal */ readonly routeCache = new UdpRouteCache();
   #closed = false;
 
   constructor(
@@ -96,7 +158,25 @@ export class UdpSocket {
    */
   sendTo(data: Uint8Array, dst: Ipv4, dstPort: number, opts?: UdpSendOptions): boolean {
     if (this.#closed) return false;
-    return this.stack._udpSend(this, data, dst, dstPort, opts);
+    return this.stack._udpSend(this, data, null, data.byteLength, dst, dstPort, opts);
+  }
+
+  /**
+   * Sends one datagram of `length` payload bytes that `fill` writes in place into the packet the stack
+   * builds (zero-filled), instead of copying a payload buffer: for traffic generators. Same checks,
+   * counters and result as `sendTo`; `fill` is not called when the datagram is refused before it is
+   * built (no route, EACCES, EMSGSIZE).
+   */
+  sendFilled(
+    length: number,
+    fill: UdpPayloadWriter,
+    dst: Ipv4,
+    dstPort: number,
+    opts?: UdpSendOptions,
+  ): boolean {
+    if (this.#closed) return false;
+    if (!Number.isInteger(length) || length < 0) return false;
+    return this.stack._udpSend(this, null, fill, length, dst, dstPort, opts);
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import type { IpStack } from "../ip/index.js";
+import { allocPacket, type IpStack } from "../ip/index.js";
 import type { Rng, Simulator } from "../sim/index.js";
 import { type Ipv4, isIcmpv4Error, onesSum, parseIpv4Address, pseudoHeaderSumV4 } from "../wire/index.js";
 import {
@@ -1165,7 +1165,7 @@ export class Nat {
       const o = 2 * e + (d ^ 1);
       const proto = this.#proto;
       const hasPorts = proto === 6 || proto === 17 || proto === 1;
-      out = p.slice();
+      out = copyPacket(p);
       const ihl = this.#ihl;
       if (dstPoint) {
         const a = t.nSrc[o];
@@ -1244,7 +1244,7 @@ export class Nat {
       return p;
     }
     const o = 2 * e + (d ^ 1);
-    const out = p.slice();
+    const out = copyPacket(p);
     const hasPorts = iproto === 6 || iproto === 17 || iproto === 1;
     let newSrc = outerSrc;
     let newDst = outerDst;
@@ -1345,4 +1345,16 @@ function parseCidrText(s: string): NatCidr {
   const len = m?.[2] === undefined ? 32 : Number(m[2]);
   if (!m || len > 32) throw new NatConfigError(`not an IPv4 network: ${JSON.stringify(s)}`);
   return { address: toAddr(m[1], "network"), prefixLength: len };
+}
+
+/**
+ * A copy of `p` to rewrite (the input is never written). Up to 64 bytes V8 keeps a `slice()` on its
+ * heap, which is cheapest; above that a new ArrayBuffer gets its own off-heap store (about 0.7 µs),
+ * so the copy is carved from ip/'s packet slab instead (never reused: the copy is ours alone).
+ */
+function copyPacket(p: Uint8Array): Uint8Array {
+  if (p.byteLength <= 64) return p.slice();
+  const out = allocPacket(p.byteLength);
+  out.set(p);
+  return out;
 }

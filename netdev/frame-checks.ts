@@ -19,10 +19,14 @@ export function leadingVlanTags(frame: Uint8Array): number {
   return n;
 }
 
-/** Why an Ethernet frame cannot enter a device with this MTU, or null when it can. */
+/**
+ * Why an Ethernet frame cannot enter a device with this MTU, or null when it can. Callers on a hot
+ * path test `len >= ETH_HLEN && len <= mtu + ETH_HLEN` first (the answer is null then) and call this
+ * only otherwise.
+ */
 export function ethernetFrameProblem(frame: Uint8Array, mtu: number): "malformed" | "mtu-exceeded" | null {
-  if (frame.byteLength < ETH_HLEN) return "malformed";
-  if (frame.byteLength > mtu + ETH_HLEN && frame.byteLength > mtu + ETH_HLEN + 4 * leadingVlanTags(frame))
-    return "mtu-exceeded";
+  const len = frame.byteLength;
+  if (len < ETH_HLEN) return "malformed";
+  if (len > mtu + ETH_HLEN && len > mtu + ETH_HLEN + 4 * leadingVlanTags(frame)) return "mtu-exceeded";
   return null;
 }

@@ -87,7 +87,12 @@ export class Port {
       c.dropTx("carrier-down");
       return false;
     }
-    if (frame.byteLength > this.maxFrameLen(opts?.allowedTags ?? 0)) {
+    // The common case (within MTU + link header) decides without looking at the options.
+    const len = frame.byteLength;
+    if (
+      len > this.mtu + (this.kind === "ethernet" ? 14 : 0) &&
+      len > this.maxFrameLen(opts?.allowedTags ?? 0)
+    ) {
       c.txErrors++;
       c.dropTx("mtu-exceeded");
       return false;
@@ -97,7 +102,7 @@ export class Port {
       return false;
     }
     c.txPackets++;
-    c.txBytes += frame.byteLength;
+    c.txBytes += len;
     const obs = this.#observers;
     if (obs.length !== 0) for (let i = 0; i < obs.length; i++) obs[i](frame, "out", this);
     peer.transmit(frame);

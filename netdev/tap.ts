@@ -1,5 +1,5 @@
 import type { Simulator } from "../sim/simulator.js";
-import { ethernetFrameProblem, leadingVlanTags } from "./frame-checks.js";
+import { ETH_HLEN, ethernetFrameProblem, leadingVlanTags } from "./frame-checks.js";
 import { UserSideDevice } from "./user-device.js";
 
 /** Called with each frame the network sends to the TAP's user side. */
@@ -32,23 +32,32 @@ export class Tap extends UserSideDevice<"ethernet", TapReader> {
   /** User side: writes one Ethernet frame into the network. False when it was dropped (and counted). */
   write(frame: Uint8Array): boolean {
     if (!this.userCanWrite()) return false;
-    const problem = ethernetFrameProblem(frame, this.port.mtu);
-    if (problem !== null) {
-      if (problem === "mtu-exceeded") this.counters.rxErrors++;
-      this.counters.dropRx(problem);
-      return false;
+    const mtu = this.port.mtu;
+    const len = frame.byteLength;
+    if (len < ETH_HLEN || len > mtu + ETH_HLEN) {
+      const problem = ethernetFrameProblem(frame, mtu);
+      if (problem !== null) {
+        if (problem === "mtu-exceeded") this.counters.rxErrors++;
+        this.counters.dropRx(problem);
+        return false;
+      }
+      this.countUserWrite(frame);
+      return this.port.send(frame, { allowedTags: leadingVlanTags(frame) });
     }
     this.countUserWrite(frame);
-    return this.port.send(frame, { allowedTags: leadingVlanTags(frame) });
+    return this.port.send(frame);
   }
 
   protected fromNetwork(frame: Uint8Array): void {
-    const c = this.counters;
-    const problem = ethernetFrameProblem(frame, this.port.mtu);
-    if (problem !== null) {
-      if (problem === "mtu-exceeded") c.txErrors++;
-      c.dropTx(problem);
-      return;
+    const mtu = this.port.mtu;
+    const len = frame.byteLength;
+    if (len < ETH_HLEN || len > mtu + ETH_HLEN) {
+      const problem = ethernetFrameProblem(frame, mtu);
+      if (problem !== null) {
+        if (problem === "mtu-exceeded") this.counters.txErrors++;
+        this.counters.dropTx(problem);
+        return;
+      }
     }
     this.readerFor(frame)?.(frame, this);
   }

@@ -124,6 +124,36 @@ describe("VM NIC traffic", () => {
     expect(vm1.counters.txErrors).toBe(1);
   });
 
+  it("VLAN tags: a tagged frame of MTU + 18 passes NIC, TAP and port both ways; MTU + 19 is dropped by the NIC", () => {
+    const { sim, vm1, vm2, tap1, tap2, got2 } = twoVms();
+    const tagged = (len: number) => {
+      const f = eth(vm2.mac, vm1.mac, len);
+      f[12] = 0x81;
+      f[13] = 0x00;
+      return f;
+    };
+    expect(vm1.send(tagged(1518))).toBe(true);
+    expect(vm1.send(tagged(1519))).toBe(false);
+    sim.run();
+    expect(got2.map((f) => f.byteLength)).toEqual([1518]);
+    expect(vm1.counters.dropReasons.get("mtu-exceeded")).toBe(1);
+    expect([tap1.counters.rxPackets, tap1.port.counters.txPackets, tap2.counters.txPackets]).toEqual([
+      1, 1, 1,
+    ]);
+    expect(tap1.counters.rxDropped + tap2.counters.txDropped + vm2.counters.rxDropped).toBe(0);
+  });
+
+  it("a NIC MTU above its TAP's: the TAP drops the frame the NIC let through (rx error at the TAP)", () => {
+    const { sim, vm1, vm2, tap1, got2 } = twoVms();
+    vm1.mtu = 9000;
+    expect(vm1.send(eth(vm2.mac, vm1.mac, 1600))).toBe(true);
+    sim.run();
+    expect(got2).toHaveLength(0);
+    expect(vm1.counters.txPackets).toBe(1);
+    expect(tap1.counters.rxErrors).toBe(1);
+    expect(tap1.counters.dropReasons.get("mtu-exceeded")).toBe(1);
+  });
+
   it("a smaller guest MTU drops larger frames arriving (rx error)", () => {
     const { sim, vm1, vm2, got2 } = twoVms();
     vm2.mtu = 1000;

@@ -1,7 +1,7 @@
 import type { Simulator } from "../sim/simulator.js";
 import { isMulticastMac, type Mac, readMac } from "../wire/addr.js";
 import { Counters } from "./counters.js";
-import { ethernetFrameProblem } from "./frame-checks.js";
+import { ETH_HLEN, ethernetFrameProblem } from "./frame-checks.js";
 import type { Direction } from "./port.js";
 import type { Tap } from "./tap.js";
 
@@ -114,15 +114,20 @@ export class VmNic {
       c.dropTx("carrier-down");
       return false;
     }
-    const problem = ethernetFrameProblem(frame, this.mtu);
-    if (problem !== null) {
-      if (problem === "mtu-exceeded") c.txErrors++;
-      c.dropTx(problem);
-      return false;
+    const mtu = this.mtu;
+    const len = frame.byteLength;
+    if (len < ETH_HLEN || len > mtu + ETH_HLEN) {
+      const problem = ethernetFrameProblem(frame, mtu);
+      if (problem !== null) {
+        if (problem === "mtu-exceeded") c.txErrors++;
+        c.dropTx(problem);
+        return false;
+      }
     }
     c.txPackets++;
-    c.txBytes += frame.byteLength;
-    for (const o of this.#observers) o(frame, "out", this);
+    c.txBytes += len;
+    const obs = this.#observers;
+    if (obs.length !== 0) for (let i = 0; i < obs.length; i++) obs[i](frame, "out", this);
     (this.#tap as Tap).write(frame);
     return true;
   }
@@ -133,11 +138,15 @@ export class VmNic {
       c.dropRx("carrier-down");
       return;
     }
-    const problem = ethernetFrameProblem(frame, this.mtu);
-    if (problem !== null) {
-      if (problem === "mtu-exceeded") c.rxErrors++;
-      c.dropRx(problem);
-      return;
+    const mtu = this.mtu;
+    const len = frame.byteLength;
+    if (len < ETH_HLEN || len > mtu + ETH_HLEN) {
+      const problem = ethernetFrameProblem(frame, mtu);
+      if (problem !== null) {
+        if (problem === "mtu-exceeded") c.rxErrors++;
+        c.dropRx(problem);
+        return;
+      }
     }
     if (!this.promiscuous) {
       const dst = readMac(frame, 0);
@@ -147,8 +156,10 @@ export class VmNic {
       }
     }
     c.rxPackets++;
-    c.rxBytes += frame.byteLength;
-    for (const o of this.#observers) o(frame, "in", this);
-    this.#handler?.(frame, this);
+    c.rxBytes += len;
+    const obs = this.#observers;
+    if (obs.length !== 0) for (let i = 0; i < obs.length; i++) obs[i](frame, "in", this);
+    const h = this.#handler;
+    if (h !== null) h(frame, this);
   }
 }
