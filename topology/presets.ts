@@ -715,6 +715,16 @@ export function resolveTopology(
   for (const s of servers) ports.set(`${s.name}.eth0`, s.segment);
 
   let perVmNext = 201;
+  // Two NICs with one MAC on a segment confuse every bridge's FDB and every neighbour table (Linux
+  // accepts it and flaps): refused here, whichever networks they are on, with the first owner named.
+  const macOwner = new Map<string, string>();
+  const claimMac = (mac: string | undefined, path: (string | number)[], who: string): void => {
+    if (mac === undefined) return;
+    const key = mac.toLowerCase().replace(/-/g, ":");
+    const first = macOwner.get(key);
+    if (first !== undefined) is.add([...path, "mac"], `duplicate MAC ${mac}: already ${first}'s`);
+    else macOwner.set(key, who);
+  };
   const vms: ResolvedVm[] = [];
   for (const vn of vmNames) {
     const v = spec.vms[vn];
@@ -769,6 +779,7 @@ export function resolveTopology(
         ports.set(`${node}.eth0`, nw.name);
         ports.set(`${node}.uplink`, "outside");
       }
+      claimMac(nic.mac, p, `${vn}.${name}`);
       nics.push({
         name,
         network: nw.name,
@@ -835,6 +846,7 @@ export function resolveTopology(
       }
       const name = itf.name ?? `eth${i}`;
       ports.set(`${rn}.${name}`, nw.name);
+      claimMac(itf.mac, p, `${rn}.${name}`);
       ifs.push({ name, network: nw.name, ip: itf.ip, mac: itf.mac ?? null, link: itf.link ?? null });
     }
     for (const [i, rt] of (r.routes ?? []).entries())

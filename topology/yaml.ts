@@ -4,7 +4,18 @@
  * problem is about, found from the issue's path with the document's node ranges and a LineCounter.
  */
 import { readFileSync } from "node:fs";
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from "yaml";
 import { resolveTopology } from "./presets.js";
 import { kebab, parseTopologyInput } from "./schema.js";
 import { formatPath, TopologyError, type TopologyIssue, type TopologySpec } from "./spec.js";
@@ -62,6 +73,30 @@ export function parseTopologyYaml(text: string, file = "<topology>"): TopologySp
     const pos = lc.linePos(e.pos[0]);
     throw new TopologyError(
       `${file}:${pos.line}:${pos.col}: ${yamlMessage(e.message)}`,
+      [],
+      file,
+      pos.line,
+      pos.col,
+    );
+  }
+  // A mapping or list used as a key (`[a]: 1`, `{ ? {x} }`): yaml would stringify it with a process
+  // warning on stderr; no topology field has such a key, so it is an error at the key.
+  let badKey: number | null = null;
+  visit(doc, {
+    Pair(_, pair) {
+      const k = pair.key;
+      const key = isAlias(k) ? k.resolve(doc) : k;
+      if (isCollection(key)) {
+        badKey = (isAlias(k) ? k.range?.[0] : key.range?.[0]) ?? 0;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (badKey !== null) {
+    const pos = lc.linePos(badKey);
+    throw new TopologyError(
+      `${file}:${pos.line}:${pos.col}: a mapping or list cannot be a key`,
       [],
       file,
       pos.line,
