@@ -21,9 +21,8 @@
  * arrival instant), the captures of every port, `run.json` (seed, the session's length) — and
  * `attach.json` (the attach points, their counters and peers), which replay does not need.
  */
-import { createHash } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { closeSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import {
   type AttachLog,
@@ -57,6 +56,7 @@ import {
   type RunFileRecord,
   type RunRecord,
   type RunReport,
+  sha256File,
   TOPOLOGY_JSON_FILE,
   TopologyError,
   type TopologySpec,
@@ -147,18 +147,6 @@ async function freeUdpPort(host: string): Promise<number> {
   const port = s.address().port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
-}
-
-function sha256File(path: string): string {
-  const h = createHash("sha256");
-  const buf = new Uint8Array(1 << 20);
-  const fd = openSync(path, "r");
-  try {
-    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) h.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest("hex");
 }
 
 export interface ServeOptions {

@@ -82,6 +82,7 @@ export {
   type RunRecord,
   type RunResult,
   runTopology,
+  sha256File,
   TOPOLOGY_JSON_FILE,
   TOPOLOGY_YAML_FILE,
   type TopologySource,

@@ -153,7 +153,7 @@ export function captureFileName(port: NodePort): string {
 const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
 /** sha256 of a file, read in 1 MiB chunks (captures of long runs can be large). */
-function sha256File(path: string): string {
+export function sha256File(path: string): string {
   const h = createHash("sha256");
   const buf = new Uint8Array(1 << 20);
   const fd = openSync(path, "r");
