@@ -1,8 +1,7 @@
 import type { IcmpEchoSocket, IcmpErrorInfo } from "../ip/index.js";
-import type { Timer } from "../sim/simulator.js";
 import type { SimTime } from "../sim/time.js";
 import { formatIpv4, type Ipv4 } from "../wire/addr.js";
-import { type GuestApp, GuestError, type GuestHost, intOption } from "./app.js";
+import { GuestError, type GuestHost, GuestSession, intOption } from "./app.js";
 import {
   formatFloatG,
   formatReplyTime,
@@ -96,12 +95,10 @@ export function pingPayloadTime(data: Uint8Array): number | null {
   return Number(dv.getBigUint64(0, true)) * 1e6 + Number(dv.getBigUint64(8, true));
 }
 
-export class PingSession implements GuestApp {
-  readonly host: string;
+export class PingSession extends GuestSession<PingResult, IcmpEchoSocket> {
   readonly count: number;
   readonly interval: SimTime;
   readonly size: number;
-  readonly #g: GuestHost;
   readonly #opts: PingOptions;
   readonly #linger: SimTime;
   readonly #stats = new RttStats();
@@ -110,10 +107,6 @@ export class PingSession implements GuestApp {
   readonly #errors: Record<string, number> = {};
   readonly #lines: string[] = [];
   readonly #replies: PingReplyInfo[] = [];
-  #doneHandlers: ((r: PingResult) => void)[] = [];
-  #dst: Ipv4 | null = null;
-  #sock: IcmpEchoSocket | null = null;
-  #timer: Timer | null = null;
   #exitScheduled = false;
   #ntransmitted = 0;
   #nreceived = 0;
@@ -122,34 +115,16 @@ export class PingSession implements GuestApp {
   #localErrors = 0;
   #start: SimTime = 0;
   #lastSend: SimTime = 0;
-  #done = false;
-  #error: string | null = null;
 
   constructor(g: GuestHost, target: Ipv4 | string, opts: PingOptions = {}) {
-    this.#g = g;
+    super(g, target);
     this.#opts = opts;
-    this.host = typeof target === "string" ? target : formatIpv4(target);
     this.count = intOption(opts.count, 4, "ping count", 0);
     this.interval = intOption(opts.interval, 1_000_000_000, "ping interval");
     this.size = intOption(opts.size, 56, "ping size", 0);
     if (this.size > 65507) throw new GuestError(`ping size ${this.size} is larger than 65507`);
     this.#linger = intOption(opts.timeout, 10_000_000_000, "ping timeout");
-    g.track(this);
-    g.resolveTarget(target, (ip, err) => {
-      if (this.#done) return;
-      if (ip === null) this.#fail(err ?? `${this.host}: Name or service not known`);
-      else this.#begin(ip);
-    });
-  }
-
-  /** Calls `h` once when ping has finished (at once if it already has). */
-  onDone(h: (r: PingResult) => void): void {
-    if (this.#done) h(this.result());
-    else this.#doneHandlers.push(h);
-  }
-
-  get done(): boolean {
-    return this.#done;
+    this.launch(target);
   }
 
   /** Every reply in arrival order. */
@@ -157,22 +132,13 @@ export class PingSession implements GuestApp {
     return this.#replies;
   }
 
-  /** Ends ping now, as Ctrl-C does (the statistics are printed). */
-  stop(): void {
-    this.#finish();
-  }
-
-  halt(): void {
-    this.#finish();
-  }
-
-  result(): PingResult {
+  override result(): PingResult {
     const total = this.#nreceived + this.#nrepeats;
     const timing = this.size >= TIMEVAL;
     const st = timing && this.#nreceived > 0 ? this.#stats.summary(total) : null;
     return {
       host: this.host,
-      dst: this.#dst,
+      dst: this.dst,
       sent: this.#ntransmitted,
       received: this.#nreceived,
       duplicates: this.#nrepeats,
@@ -185,15 +151,15 @@ export class PingSession implements GuestApp {
       rttMax: st ? st.max * 1000 : null,
       rttMdev: st ? st.mdev * 1000 : null,
       time: this.#lastSend - this.#start,
-      done: this.#done,
-      error: this.#error,
+      done: this.done,
+      error: this.error,
     };
   }
 
   /** The statistics iputils prints at the end ("--- HOST ping statistics ---" and what follows). */
   format(): string {
-    if (this.#error !== null && this.#dst === null) return `ping: ${this.#error}\n`;
-    if (this.#error !== null && this.#ntransmitted === 0) return `ping: ${this.#error}\n`;
+    if (this.error !== null && this.dst === null) return `ping: ${this.error}\n`;
+    if (this.error !== null && this.#ntransmitted === 0) return `ping: ${this.error}\n`;
     const tx = this.#ntransmitted;
     let s = `--- ${this.host} ping statistics ---\n`;
     s += `${tx} packets transmitted, ${this.#nreceived} received`;
@@ -214,41 +180,41 @@ export class PingSession implements GuestApp {
 
   /** Everything ping prints: the PING line, one line per reply or error, a blank line, the statistics. */
   transcript(): string {
-    if (this.#dst === null) return this.format();
-    let s = `PING ${this.host} (${formatIpv4(this.#dst)}) ${this.size}(${this.size + ICMP_HEADER + 20}) bytes of data.\n`;
+    if (this.dst === null) return this.format();
+    let s = `PING ${this.host} (${formatIpv4(this.dst)}) ${this.size}(${this.size + ICMP_HEADER + 20}) bytes of data.\n`;
     for (const l of this.#lines) s += `${l}\n`;
-    if (!this.#done) return s;
+    if (!this.done) return s;
     return `${s}\n${this.format()}`;
   }
 
   // -------------------------------------------------------------------------------------------
 
-  #begin(ip: Ipv4): void {
-    this.#dst = ip;
-    const sock = this.#g.stack.icmpEchoSocket(this.#opts.id !== undefined ? { id: this.#opts.id } : {});
-    this.#sock = sock;
+  protected override begin(ip: Ipv4): void {
+    this.dst = ip;
+    const sock = this.g.stack.icmpEchoSocket(this.#opts.id !== undefined ? { id: this.#opts.id } : {});
+    this.sock = sock;
     sock.onReply((r) => this.#onReply(r));
     sock.onError((e) => this.#onError(e));
-    this.#start = this.#g.sim.now;
+    this.#start = this.g.sim.now;
     this.#lastSend = this.#start;
     this.#send();
   }
 
   #send(): void {
-    this.#timer = null;
-    const sock = this.#sock;
-    if (this.#done || sock === null || this.#dst === null) return;
-    const now = this.#g.sim.now;
+    this.timer = null;
+    const sock = this.sock;
+    if (this.done || sock === null || this.dst === null) return;
+    const now = this.g.sim.now;
     const seq = (this.#ntransmitted + 1) & 0xffff;
     this.#received.delete(seq);
-    const ok = sock.send(this.#dst, seq, {
+    const ok = sock.send(this.dst, seq, {
       size: this.size,
       ...(this.#opts.ttl !== undefined ? { ttl: this.#opts.ttl } : {}),
       ...(this.#opts.df !== undefined ? { df: this.#opts.df } : {}),
     });
     if (!ok) {
       if (this.#ntransmitted === 0) {
-        this.#fail("connect: Network is unreachable");
+        this.fail("connect: Network is unreachable");
         return;
       }
       this.#localErrors++;
@@ -258,7 +224,7 @@ export class PingSession implements GuestApp {
     this.#sentAt.set(seq, now);
     this.#lastSend = now;
     if (this.count !== 0 && this.#ntransmitted >= this.count) this.#scheduleExit();
-    else this.#timer = this.#g.sim.schedule(this.interval, () => this.#send());
+    else this.timer = this.g.sim.schedule(this.interval, () => this.#send());
   }
 
   /** iputils `__schedule_exit`: decided once, when the last request has gone. */
@@ -270,18 +236,18 @@ export class PingSession implements GuestApp {
       wait = 2 * this.#stats.tmax * 1000;
       if (wait < this.interval) wait = this.interval;
     }
-    this.#timer = this.#g.sim.schedule(wait, () => this.#finish());
+    this.timer = this.g.sim.schedule(wait, () => this.finish());
   }
 
   #checkExit(): void {
-    if (this.count !== 0 && this.#nreceived + this.#nerrors >= this.count) this.#finish();
+    if (this.count !== 0 && this.#nreceived + this.#nerrors >= this.count) this.finish();
   }
 
   #onReply(r: { from: Ipv4; seq: number; ttl: number; size: number; data: Uint8Array }): void {
-    if (this.#done) return;
+    if (this.done) return;
     const sentAt = this.#sentAt.get(r.seq);
     if (sentAt === undefined) return; // not a request of this session
-    const now = this.#g.sim.now;
+    const now = this.g.sim.now;
     this.#nreceived++;
     let triptime: number | null = null;
     if (this.size >= TIMEVAL && r.data.byteLength >= TIMEVAL) {
@@ -311,13 +277,13 @@ export class PingSession implements GuestApp {
     if (bytes < this.size + ICMP_HEADER) line += " (truncated)";
     else if (triptime !== null) line += ` time=${formatReplyTime(triptime)} ms`;
     if (dup) line += " (DUP!)";
-    if (r.from !== this.#dst) line += " (DIFFERENT ADDRESS!)";
+    if (r.from !== this.dst) line += " (DIFFERENT ADDRESS!)";
     this.#lines.push(line);
     this.#checkExit();
   }
 
   #onError(e: IcmpErrorInfo): void {
-    if (this.#done || e.dst !== this.#dst) return;
+    if (this.done || e.dst !== this.dst) return;
     if (e.seq !== undefined && !this.#sentAt.has(e.seq)) return;
     this.#nerrors++;
     const kind = icmpErrorKind(e.type, e.code);
@@ -326,24 +292,5 @@ export class PingSession implements GuestApp {
       `From ${formatIpv4(e.from)} icmp_seq=${e.seq ?? 0} ${icmpErrorText(e.type, e.code, e.mtu ?? 0)}`,
     );
     this.#checkExit();
-  }
-
-  #fail(error: string): void {
-    this.#error = error;
-    this.#finish();
-  }
-
-  #finish(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#timer?.cancel();
-    this.#timer = null;
-    this.#sock?.close();
-    this.#sock = null;
-    this.#g.untrack(this);
-    const r = this.result();
-    const hs = this.#doneHandlers;
-    this.#doneHandlers = [];
-    for (const h of hs) h(r);
   }
 }

@@ -1,8 +1,7 @@
 import type { IcmpErrorInfo, UdpMessage, UdpSocket } from "../ip/index.js";
-import type { Timer } from "../sim/simulator.js";
 import type { SimTime } from "../sim/time.js";
-import { formatIpv4, type Ipv4 } from "../wire/addr.js";
-import { type GuestApp, GuestError, type GuestHost, intOption } from "./app.js";
+import type { Ipv4 } from "../wire/addr.js";
+import { type GuestApp, GuestError, type GuestHost, GuestSession, intOption } from "./app.js";
 import { icmpErrorKind } from "./iputils.js";
 
 /**
@@ -54,22 +53,16 @@ export interface UdpEchoResult {
   readonly error: string | null;
 }
 
-export class UdpEchoSession implements GuestApp {
-  readonly host: string;
+export class UdpEchoSession extends GuestSession<UdpEchoResult, UdpSocket> {
   readonly port: number;
   readonly count: number;
   readonly interval: SimTime;
   readonly size: number;
-  readonly #g: GuestHost;
   readonly #linger: SimTime;
   readonly #localPort: number | undefined;
   readonly #sentAt = new Map<number, SimTime>();
   readonly #got = new Set<number>();
   readonly #errors: Record<string, number> = {};
-  #doneHandlers: ((r: UdpEchoResult) => void)[] = [];
-  #dst: Ipv4 | null = null;
-  #sock: UdpSocket | null = null;
-  #timer: Timer | null = null;
   #sent = 0;
   #received = 0;
   #dups = 0;
@@ -79,12 +72,9 @@ export class UdpEchoSession implements GuestApp {
   #rttMin = Number.MAX_SAFE_INTEGER;
   #rttMax = 0;
   #exitScheduled = false;
-  #done = false;
-  #error: string | null = null;
 
   constructor(g: GuestHost, target: Ipv4 | string, port: number, opts: UdpEchoOptions = {}) {
-    this.#g = g;
-    this.host = typeof target === "string" ? target : formatIpv4(target);
+    super(g, target);
     this.port = intOption(port, 7, "udp echo port");
     if (port > 65535) throw new GuestError(`udp echo port ${port} is larger than 65535`);
     this.count = intOption(opts.count, 4, "udp echo count", 0);
@@ -92,38 +82,14 @@ export class UdpEchoSession implements GuestApp {
     this.size = intOption(opts.size, 56, "udp echo size", SEQ_LEN);
     this.#linger = intOption(opts.timeout, 10_000_000_000, "udp echo timeout");
     this.#localPort = opts.localPort;
-    g.track(this);
-    g.resolveTarget(target, (ip, err) => {
-      if (this.#done) return;
-      if (ip === null) {
-        this.#error = err ?? `${this.host}: Name or service not known`;
-        this.#finish();
-      } else this.#begin(ip);
-    });
+    this.launch(target);
   }
 
-  onDone(h: (r: UdpEchoResult) => void): void {
-    if (this.#done) h(this.result());
-    else this.#doneHandlers.push(h);
-  }
-
-  get done(): boolean {
-    return this.#done;
-  }
-
-  stop(): void {
-    this.#finish();
-  }
-
-  halt(): void {
-    this.#finish();
-  }
-
-  result(): UdpEchoResult {
+  override result(): UdpEchoResult {
     const n = this.#received + this.#dups;
     return {
       host: this.host,
-      dst: this.#dst,
+      dst: this.dst,
       port: this.port,
       sent: this.#sent,
       received: this.#received,
@@ -135,33 +101,32 @@ export class UdpEchoSession implements GuestApp {
       rttMin: n > 0 ? this.#rttMin : null,
       rttAvg: n > 0 ? Math.round(this.#rttSum / n) : null,
       rttMax: n > 0 ? this.#rttMax : null,
-      done: this.#done,
-      error: this.#error,
+      done: this.done,
+      error: this.error,
     };
   }
 
-  #begin(ip: Ipv4): void {
-    this.#dst = ip;
-    const sock = this.#g.stack.udpBind(this.#localPort !== undefined ? { port: this.#localPort } : {});
-    this.#sock = sock;
+  protected override begin(ip: Ipv4): void {
+    this.dst = ip;
+    const sock = this.g.stack.udpBind(this.#localPort !== undefined ? { port: this.#localPort } : {});
+    this.sock = sock;
     sock.onMessage((m) => this.#onMessage(m));
     sock.onError((e) => this.#onError(e));
     this.#send();
   }
 
   #send(): void {
-    this.#timer = null;
-    const sock = this.#sock;
-    if (this.#done || sock === null || this.#dst === null) return;
+    this.timer = null;
+    const sock = this.sock;
+    if (this.done || sock === null || this.dst === null) return;
     const seq = this.#sent + 1;
     const data = new Uint8Array(this.size);
     for (let i = SEQ_LEN; i < this.size; i++) data[i] = i & 0xff;
     new DataView(data.buffer).setUint32(0, seq >>> 0);
-    const now = this.#g.sim.now;
-    if (!sock.sendTo(data, this.#dst, this.port)) {
+    const now = this.g.sim.now;
+    if (!sock.sendTo(data, this.dst, this.port)) {
       if (this.#sent === 0) {
-        this.#error = "connect: Network is unreachable";
-        this.#finish();
+        this.fail("connect: Network is unreachable");
         return;
       }
       this.#localErrors++;
@@ -169,7 +134,7 @@ export class UdpEchoSession implements GuestApp {
     this.#sent++;
     this.#sentAt.set(seq >>> 0, now);
     if (this.count !== 0 && this.#sent >= this.count) this.#scheduleExit();
-    else this.#timer = this.#g.sim.schedule(this.interval, () => this.#send());
+    else this.timer = this.g.sim.schedule(this.interval, () => this.#send());
   }
 
   #scheduleExit(): void {
@@ -177,15 +142,15 @@ export class UdpEchoSession implements GuestApp {
     this.#exitScheduled = true;
     let wait = this.#linger;
     if (this.#received) wait = Math.max(2 * this.#rttMax, this.interval);
-    this.#timer = this.#g.sim.schedule(wait, () => this.#finish());
+    this.timer = this.g.sim.schedule(wait, () => this.finish());
   }
 
   #onMessage(m: UdpMessage): void {
-    if (this.#done || m.from !== this.#dst || m.fromPort !== this.port || m.data.byteLength < SEQ_LEN) return;
+    if (this.done || m.from !== this.dst || m.fromPort !== this.port || m.data.byteLength < SEQ_LEN) return;
     const seq = u32be(m.data, 0);
     const at = this.#sentAt.get(seq);
     if (at === undefined) return;
-    const rtt = this.#g.sim.now - at;
+    const rtt = this.g.sim.now - at;
     this.#rttSum += rtt;
     if (rtt < this.#rttMin) this.#rttMin = rtt;
     if (rtt > this.#rttMax) this.#rttMax = rtt;
@@ -198,7 +163,7 @@ export class UdpEchoSession implements GuestApp {
   }
 
   #onError(e: IcmpErrorInfo): void {
-    if (this.#done || e.dst !== this.#dst) return;
+    if (this.done || e.dst !== this.dst) return;
     if (e.dstPort !== undefined && e.dstPort !== this.port) return;
     this.#nerrors++;
     const kind = icmpErrorKind(e.type, e.code);
@@ -207,21 +172,7 @@ export class UdpEchoSession implements GuestApp {
   }
 
   #checkExit(): void {
-    if (this.count !== 0 && this.#received + this.#nerrors >= this.count) this.#finish();
-  }
-
-  #finish(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#timer?.cancel();
-    this.#timer = null;
-    this.#sock?.close();
-    this.#sock = null;
-    this.#g.untrack(this);
-    const r = this.result();
-    const hs = this.#doneHandlers;
-    this.#doneHandlers = [];
-    for (const h of hs) h(r);
+    if (this.count !== 0 && this.#received + this.#nerrors >= this.count) this.finish();
   }
 }
 
@@ -253,19 +204,14 @@ export interface UdpFlowResult {
 
 const FLOW_HEADER = 12;
 
-export class UdpFlow implements GuestApp {
-  readonly host: string;
+export class UdpFlow extends GuestSession<UdpFlowResult, UdpSocket> {
   readonly port: number;
   readonly rate: number;
   readonly size: number;
   readonly duration: SimTime;
   /** Time between datagrams (ns). */
   readonly gap: SimTime;
-  readonly #g: GuestHost;
   readonly #localPort: number | undefined;
-  #doneHandlers: ((r: UdpFlowResult) => void)[] = [];
-  #dst: Ipv4 | null = null;
-  #sock: UdpSocket | null = null;
   /** The timestamp (µs) of the datagram being sent, written by `#fill`. */
   #us = 0;
   /**
@@ -295,12 +241,9 @@ export class UdpFlow implements GuestApp {
   #sent = 0;
   #bytes = 0;
   #failed = 0;
-  #done = false;
-  #error: string | null = null;
 
   constructor(g: GuestHost, target: Ipv4 | string, port: number, opts: UdpFlowOptions) {
-    this.#g = g;
-    this.host = typeof target === "string" ? target : formatIpv4(target);
+    super(g, target);
     this.port = intOption(port, 5001, "udp flow port");
     if (!(opts.rate > 0) || !Number.isFinite(opts.rate))
       throw new GuestError(`udp flow rate must be > 0 bit/s, got ${opts.rate}`);
@@ -309,86 +252,50 @@ export class UdpFlow implements GuestApp {
     this.duration = intOption(opts.duration, 0, "udp flow duration", 0);
     this.gap = Math.max(1, Math.round((this.size * 8 * 1e9) / this.rate));
     this.#localPort = opts.localPort;
-    g.track(this);
-    g.resolveTarget(target, (ip, err) => {
-      if (this.#done) return;
-      if (ip === null) {
-        this.#error = err ?? `${this.host}: Name or service not known`;
-        this.#finish();
-      } else this.#begin(ip);
-    });
+    this.launch(target);
   }
 
-  onDone(h: (r: UdpFlowResult) => void): void {
-    if (this.#done) h(this.result());
-    else this.#doneHandlers.push(h);
-  }
-
-  get done(): boolean {
-    return this.#done;
-  }
-
-  stop(): void {
-    this.#finish();
-  }
-
-  halt(): void {
-    this.#finish();
-  }
-
-  result(): UdpFlowResult {
+  override result(): UdpFlowResult {
     return {
       host: this.host,
-      dst: this.#dst,
+      dst: this.dst,
       port: this.port,
       sent: this.#sent,
       bytes: this.#bytes,
       failed: this.#failed,
-      done: this.#done,
-      error: this.#error,
+      done: this.done,
+      error: this.error,
     };
   }
 
-  #begin(ip: Ipv4): void {
-    this.#dst = ip;
-    this.#sock = this.#g.stack.udpBind(this.#localPort !== undefined ? { port: this.#localPort } : {});
-    this.#start = this.#g.sim.now;
+  protected override begin(ip: Ipv4): void {
+    this.dst = ip;
+    this.sock = this.g.stack.udpBind(this.#localPort !== undefined ? { port: this.#localPort } : {});
+    this.#start = this.g.sim.now;
     this.#tick();
   }
 
   #tick(): void {
-    const sock = this.#sock;
-    if (this.#done || sock === null || this.#dst === null) return;
-    const now = this.#g.sim.now;
+    const sock = this.sock;
+    if (this.done || sock === null || this.dst === null) return;
+    const now = this.g.sim.now;
     if (now - this.#start >= this.duration) {
-      this.#finish();
+      this.finish();
       return;
     }
     // The payload is written in place into the packet the stack builds (no payload buffer to copy).
     this.#seq = (this.#seq + 1) >>> 0;
     this.#us = Math.floor(now / 1000);
-    if (sock.sendFilled(this.size, this.#fill, this.#dst, this.port)) {
+    if (sock.sendFilled(this.size, this.#fill, this.dst, this.port)) {
       this.#sent++;
       this.#bytes += this.size;
     } else this.#failed++;
     const next = this.#start + this.#seq * this.gap;
     // Fire-and-forget event (no Timer per datagram); a stopped flow ignores its last tick.
-    this.#g.sim.atCall(Math.max(next, now), UdpFlow.#tickOf, this);
+    this.g.sim.atCall(Math.max(next, now), UdpFlow.#tickOf, this);
   }
 
   static readonly #tickOf = (f: UdpFlow): void => f.#tick();
-
-  #finish(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#sock?.close();
-    this.#sock = null;
-    this.#g.untrack(this);
-    const r = this.result();
-    const hs = this.#doneHandlers;
-    this.#doneHandlers = [];
-    for (const h of hs) h(r);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,11 +34,6 @@ export function toMac(v: Mac | string, what: string): Mac {
   }
 }
 
-/** The netmask of a prefix length (0..32) as an Ipv4 number. */
-export function prefixMask(prefixLength: number): Ipv4 {
-  return (prefixLength === 0 ? 0 : (0xffff_ffff << (32 - prefixLength)) >>> 0) as Ipv4;
-}
-
 /** A DNS name in the form services compare: lower case, no trailing dot. */
 export function canonicalName(name: string): string {
   const n = name.toLowerCase();

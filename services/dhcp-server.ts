@@ -1,9 +1,12 @@
 import {
+  broadcastOf,
   type Cidr,
   cidrContains,
   type IpInterface,
   type IpStack,
+  networkOf,
   parseCidr,
+  prefixMask,
   type UdpMessage,
   type UdpSocket,
 } from "../ip/index.js";
@@ -27,7 +30,7 @@ import {
   DhcpMessageType as T,
 } from "../wire/dhcp.js";
 import { WireError } from "../wire/errors.js";
-import { canonicalName, prefixMask, ServiceConfigError, toIpv4, toMac } from "./config.js";
+import { canonicalName, ServiceConfigError, toIpv4, toMac } from "./config.js";
 
 /**
  * A DHCPv4 server for one interface, modelled on dnsmasq (the server behind libvirt networks; QEMU
@@ -181,9 +184,9 @@ export class DhcpServer {
     this.stack = stack;
     this.iface = iface;
     this.subnet = typeof opts.subnet === "string" ? parseCidr(opts.subnet) : opts.subnet;
-    this.#netmask = prefixMask(this.subnet.prefixLength);
-    this.#network = ((this.subnet.address & this.#netmask) >>> 0) as Ipv4;
-    this.#broadcast = ((this.#network | ~this.#netmask) >>> 0) as Ipv4;
+    this.#netmask = prefixMask(this.subnet.prefixLength) as Ipv4;
+    this.#network = networkOf(this.subnet);
+    this.#broadcast = broadcastOf(this.subnet);
     this.poolStart = toIpv4(opts.pool.start, "dhcp pool start");
     this.poolEnd = toIpv4(opts.pool.end, "dhcp pool end");
     if (this.poolStart > this.poolEnd) {

@@ -1,5 +1,5 @@
 /** services/: what a hypervisor's network offers its VMs (see README.md). */
-export { canonicalName, prefixMask, ServiceConfigError, toIpv4, toMac } from "./config.js";
+export { canonicalName, ServiceConfigError, toIpv4, toMac } from "./config.js";
 export {
   type DhcpLease,
   type DhcpLeaseState,

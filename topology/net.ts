@@ -2,15 +2,12 @@
  * Small address arithmetic for presets and checks (subnets, pools, the nth host). Addresses are
  * wire/addr's `Ipv4` numbers; the spec's strings are parsed once here.
  */
+import { prefixMask as maskOf } from "../ip/index.js";
 import { formatIpv4, type Ipv4, parseIpv4Address } from "../wire/addr.js";
 
 export interface Subnet {
   readonly network: Ipv4;
   readonly prefixLength: number;
-}
-
-export function maskOf(len: number): number {
-  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
 }
 
 /** `a.b.c.d/len` (already validated by the schema) → its subnet (host bits cleared). */

@@ -39,12 +39,17 @@ export interface RttReport {
   readonly mdev?: number;
 }
 
-export interface PingReport {
+/** The fields every traffic report starts with (ping, UDP echo, flow). */
+export interface RunHead {
+  /** When the run started (ns). */
   readonly at: number;
   readonly from: string;
   readonly to: string;
-  /** The address pinged (null if it never resolved). */
+  /** The target's address (null if it never resolved). */
   readonly dst: string | null;
+}
+
+export interface PingReport extends RunHead {
   readonly sent: number;
   readonly received: number;
   readonly loss: number;
@@ -55,11 +60,7 @@ export interface PingReport {
   readonly summary: string;
 }
 
-export interface UdpEchoReport {
-  readonly at: number;
-  readonly from: string;
-  readonly to: string;
-  readonly dst: string | null;
+export interface UdpEchoReport extends RunHead {
   readonly port: number;
   readonly sent: number;
   readonly received: number;
@@ -69,11 +70,7 @@ export interface UdpEchoReport {
   readonly error: string | null;
 }
 
-export interface FlowReport {
-  readonly at: number;
-  readonly from: string;
-  readonly to: string;
-  readonly dst: string | null;
+export interface FlowReport extends RunHead {
   readonly port: number;
   readonly rate: number;
   readonly sent: number;
@@ -183,6 +180,10 @@ function dstOf(run: TrafficRun, dst: Ipv4 | null): string | null {
   return typeof run.target === "number" ? formatIpv4(run.target) : null;
 }
 
+function runHead(run: TrafficRun, dst: Ipv4 | null | undefined): RunHead {
+  return { at: run.spec.at, from: run.from, to: run.to, dst: dstOf(run, dst ?? null) };
+}
+
 /** The report of a network after (or during) a run. */
 export function makeReport(net: Network, captures: readonly CaptureReport[] = []): RunReport {
   const t = net.topology;
@@ -218,15 +219,11 @@ export function makeReport(net: Network, captures: readonly CaptureReport[] = []
   const udpEchoes: UdpEchoReport[] = [];
   const flows: FlowReport[] = [];
   for (const run of net.traffic) {
-    const at = run.spec.at;
     if (run.kind === "ping") {
       const r = run.ping?.result();
       const count = "ping" in run.spec ? (run.spec.ping.count ?? 4) : 0;
       pings.push({
-        at,
-        from: run.from,
-        to: run.to,
-        dst: dstOf(run, r?.dst ?? null),
+        ...runHead(run, r?.dst),
         sent: r?.sent ?? 0,
         received: r?.received ?? 0,
         loss: r ? r.loss : 1,
@@ -240,10 +237,7 @@ export function makeReport(net: Network, captures: readonly CaptureReport[] = []
     } else if (run.kind === "udp-echo") {
       const r = run.udpEcho?.result();
       udpEchoes.push({
-        at,
-        from: run.from,
-        to: run.to,
-        dst: dstOf(run, r?.dst ?? null),
+        ...runHead(run, r?.dst),
         port: "udpEcho" in run.spec ? (run.spec.udpEcho.port ?? 7) : 7,
         sent: r?.sent ?? 0,
         received: r?.received ?? 0,
@@ -267,10 +261,7 @@ export function makeReport(net: Network, captures: readonly CaptureReport[] = []
       const mine = fromSink.filter((x) => src.has(x.address));
       const counted = mine.length > 0 ? mine : fromSink;
       flows.push({
-        at,
-        from: run.from,
-        to: run.to,
-        dst: dstOf(run, r?.dst ?? null),
+        ...runHead(run, r?.dst),
         port: f?.port ?? 0,
         rate: f?.rate ?? 0,
         sent: r?.sent ?? 0,
@@ -357,12 +348,9 @@ export function makeReport(net: Network, captures: readonly CaptureReport[] = []
   };
 }
 
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : s + " ".repeat(n - s.length);
-}
-
-function lpad(s: string, n: number): string {
-  return s.length >= n ? s : " ".repeat(n - s.length) + s;
+/** "  1.000s a -> b (10.0.0.2)": when, who, and the address when the target was a name. */
+function runLabel(h: RunHead): string {
+  return `  ${formatDuration(h.at)} ${h.from} -> ${h.to}${h.dst && h.dst !== h.to ? ` (${h.dst})` : ""}`;
 }
 
 function indent(text: string, by = "    "): string {
@@ -400,9 +388,7 @@ export function formatReport(r: RunReport, opts: { captureDir?: string | null } 
   if (r.pings.length > 0) {
     out.push("", "Pings:");
     for (const p of r.pings) {
-      out.push(
-        `  ${formatDuration(p.at)} ${p.from} -> ${p.to}${p.dst && p.dst !== p.to ? ` (${p.dst})` : ""}:`,
-      );
+      out.push(`${runLabel(p)}:`);
       out.push(indent(p.error && p.sent === 0 ? `ping: ${p.error}` : p.summary.replace(/^\n+/, "")));
     }
   }
@@ -414,7 +400,7 @@ export function formatReport(r: RunReport, opts: { captureDir?: string | null } 
         : "";
       const err = u.error ? ` (${u.error})` : "";
       out.push(
-        `  ${formatDuration(u.at)} ${u.from} -> ${u.to}${u.dst && u.dst !== u.to ? ` (${u.dst})` : ""} port ${u.port}: ${u.sent} sent, ${u.received} echoed, ${Math.round(u.loss * 100)}% loss${rt}${err}`,
+        `${runLabel(u)} port ${u.port}: ${u.sent} sent, ${u.received} echoed, ${Math.round(u.loss * 100)}% loss${rt}${err}`,
       );
     }
   }
@@ -423,7 +409,7 @@ export function formatReport(r: RunReport, opts: { captureDir?: string | null } 
     for (const f of r.flows) {
       const got = f.received === null ? "" : `, ${f.received} received (${f.receivedBytes} bytes)`;
       out.push(
-        `  ${formatDuration(f.at)} ${f.from} -> ${f.to}${f.dst && f.dst !== f.to ? ` (${f.dst})` : ""} port ${f.port} at ${formatRate(f.rate)}: ${f.sent} sent (${f.bytes} bytes)${f.failed ? `, ${f.failed} refused` : ""}${got}${f.error ? ` (${f.error})` : ""}`,
+        `${runLabel(f)} port ${f.port} at ${formatRate(f.rate)}: ${f.sent} sent (${f.bytes} bytes)${f.failed ? `, ${f.failed} refused` : ""}${got}${f.error ? ` (${f.error})` : ""}`,
       );
     }
   }
@@ -438,11 +424,11 @@ export function formatReport(r: RunReport, opts: { captureDir?: string | null } 
   out.push("", "Ports (as the node sees its NIC):");
   const w = Math.max(4, ...r.ports.map((p) => p.name.length));
   out.push(
-    `  ${pad("port", w)} ${lpad("rx pkts", 9)} ${lpad("rx bytes", 10)} ${lpad("tx pkts", 9)} ${lpad("tx bytes", 10)} ${lpad("dropped", 8)} ${lpad("link drops", 10)}`,
+    `  ${"port".padEnd(w)} ${"rx pkts".padStart(9)} ${"rx bytes".padStart(10)} ${"tx pkts".padStart(9)} ${"tx bytes".padStart(10)} ${"dropped".padStart(8)} ${"link drops".padStart(10)}`,
   );
   for (const p of r.ports)
     out.push(
-      `  ${pad(p.name, w)} ${lpad(String(p.rxPackets), 9)} ${lpad(String(p.rxBytes), 10)} ${lpad(String(p.txPackets), 9)} ${lpad(String(p.txBytes), 10)} ${lpad(String(p.rxDropped + p.txDropped), 8)} ${lpad(String(p.linkDrops), 10)}`,
+      `  ${p.name.padEnd(w)} ${String(p.rxPackets).padStart(9)} ${String(p.rxBytes).padStart(10)} ${String(p.txPackets).padStart(9)} ${String(p.txBytes).padStart(10)} ${String(p.rxDropped + p.txDropped).padStart(8)} ${String(p.linkDrops).padStart(10)}`,
     );
 
   for (const n of r.nat) {
@@ -467,7 +453,7 @@ export function formatReport(r: RunReport, opts: { captureDir?: string | null } 
     );
     const cw = Math.max(...r.captures.map((c) => (c.file ?? c.port).length));
     for (const c of r.captures)
-      out.push(`  ${pad(c.file ?? c.port, cw)} ${lpad(String(c.records), 7)} frames`);
+      out.push(`  ${(c.file ?? c.port).padEnd(cw)} ${String(c.records).padStart(7)} frames`);
   }
   return `${out.join("\n")}\n`;
 }
