@@ -165,7 +165,7 @@ async function main(rawArgv: string[]): Promise<number> {
           checkOutputFile(a.out);
           let r: ReturnType<typeof convertCapture>;
           try {
-            r = convertCapture(a.in, a.out, { format, ...(a.nano !== undefined ? { nano: a.nano } : {}) });
+            r = convertCapture(a.in, a.out, { format, nano: a.nano });
           } catch (e) {
             throw convertError(e, a.out);
           }
@@ -212,11 +212,11 @@ async function main(rawArgv: string[]): Promise<number> {
           const out = new Output();
           runCommand(
             {
-              ...(a.topology !== undefined ? { file: a.topology } : {}),
-              ...(a.topo !== undefined ? { topo: a.topo } : {}),
-              ...(a.seed !== undefined ? { seed: a.seed } : {}),
-              ...(a.duration !== undefined ? { duration: a.duration } : {}),
-              ...(a["capture-dir"] !== undefined ? { captureDir: a["capture-dir"] } : {}),
+              file: a.topology,
+              topo: a.topo,
+              seed: a.seed,
+              duration: a.duration,
+              captureDir: a["capture-dir"],
               json: a.json ?? false,
             },
             { out, err: stderrLine, progress: process.stderr.isTTY === true },
@@ -294,15 +294,15 @@ async function main(rawArgv: string[]): Promise<number> {
           const code = replayCommand(
             {
               source: a.source,
-              ...(a.topology !== undefined ? { topology: a.topology } : {}),
-              ...(a.topo !== undefined ? { topo: a.topo } : {}),
-              ...(a.into !== undefined ? { into: a.into } : {}),
-              ...(a.speed !== undefined ? { speed: a.speed } : {}),
-              ...(a.at !== undefined ? { at: a.at } : {}),
+              topology: a.topology,
+              topo: a.topo,
+              into: a.into,
+              speed: a.speed,
+              at: a.at,
               rewriteMac,
-              ...(a.seed !== undefined ? { seed: a.seed } : {}),
-              ...(a.duration !== undefined ? { duration: a.duration } : {}),
-              ...(a["capture-dir"] !== undefined ? { captureDir: a["capture-dir"] } : {}),
+              seed: a.seed,
+              duration: a.duration,
+              captureDir: a["capture-dir"],
               json: a.json ?? false,
             },
             { out, err: stderrLine, progress: process.stderr.isTTY === true },
@@ -367,13 +367,13 @@ async function main(rawArgv: string[]): Promise<number> {
           const out = new Output();
           await serveCommand(
             {
-              ...(a.topology !== undefined ? { file: a.topology } : {}),
-              ...(a.topo !== undefined ? { topo: a.topo } : {}),
-              ...(a.listen !== undefined ? { listen: a.listen } : {}),
-              ...(a.record !== undefined ? { record: a.record } : {}),
-              ...(a.attach !== undefined ? { attach: a.attach.map(String) } : {}),
-              ...(a.seed !== undefined ? { seed: a.seed } : {}),
-              ...(a.duration !== undefined ? { duration: a.duration } : {}),
+              file: a.topology,
+              topo: a.topo,
+              listen: a.listen,
+              record: a.record,
+              attach: a.attach?.map(String),
+              seed: a.seed,
+              duration: a.duration,
             },
             { out, err: stderrLine },
           );

@@ -5,11 +5,9 @@
  * holds packets), `vnet replay C` reproduces C — plus the options and the one-line errors (exit 2).
  */
 import {
-  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -21,51 +19,22 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { readCaptureBytes } from "../captures/index.js";
 import { readEdgeRecording } from "../topology/index.js";
-import { describeError, EXIT } from "./errors.js";
-import { Output } from "./output.js";
+import { EXIT } from "./errors.js";
 import { type ReplayArgs, replayCommand } from "./replay.js";
 import { type RunArgs, runCommand } from "./run.js";
+import { runInProcess } from "./testing.js";
 
 const NAT_YAML = fileURLToPath(new URL("../examples/nat.yaml", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "vnet-replay-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-let n = 0;
-interface Outcome {
-  stdout: string;
-  stderr: string[];
-  error: string | null;
-  code: number;
-}
-
-/** Runs a command function as main.ts does: stdout to a file, errors as one line and an exit code. */
-function capture(fn: (out: Output, err: (l: string) => void) => number | undefined): Outcome {
-  const path = join(dir, `out-${n++}.txt`);
-  const fd = openSync(path, "w");
-  const out = new Output(fd);
-  const stderr: string[] = [];
-  let error: string | null = null;
-  let code: number = EXIT.ok;
-  try {
-    code = fn(out, (l) => stderr.push(l)) ?? EXIT.ok;
-    out.flush();
-  } catch (e) {
-    const d = describeError(e);
-    error = d.message;
-    code = d.code;
-  } finally {
-    closeSync(fd);
-  }
-  return { stdout: readFileSync(path, "utf8"), stderr, error, code };
-}
-
 const vnetRun = (args: Partial<RunArgs>) =>
-  capture((out, err) => {
+  runInProcess(dir, (out, err) => {
     runCommand({ json: false, ...args }, { out, err, progress: false });
     return undefined;
   });
 const vnetReplay = (args: Partial<ReplayArgs> & { source: string }) =>
-  capture((out, err) => replayCommand({ json: false, ...args }, { out, err, progress: false }));
+  runInProcess(dir, (out, err) => replayCommand({ json: false, ...args }, { out, err, progress: false }));
 
 /** Every file of `a` is in `b` with the same bytes (and nothing else is in `b`). */
 function sameFiles(a: string, b: string): string[] {

@@ -161,10 +161,7 @@ function replayFile(args: ReplayArgs, io: RunIo): number {
   const duration = durationOf(args.duration);
   const at = atOf(args.at);
   const speed = args.speed === undefined ? 1 : parseSpeed(args.speed);
-  const input = topologyInput({
-    ...(args.topology !== undefined ? { file: args.topology } : {}),
-    ...(args.topo !== undefined ? { topo: args.topo } : {}),
-  });
+  const input = topologyInput({ file: args.topology, topo: args.topo });
   const spec = input.spec;
   const captureDir = args.captureDir ?? `vnet-${spec.name}-replay`;
   const bar = progressBar(spec.name, io);

@@ -4,37 +4,25 @@
  * sent, received}]` and `leases: [{vm, mac, ip}]`, pcap files named `<node>-<iface>.pcap`, and bad
  * input as one line naming FILE:LINE:COL with exit code 2.
  */
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readCaptureBytes } from "../captures/index.js";
-import { describeError, EXIT } from "./errors.js";
-import { Output } from "./output.js";
+import { EXIT } from "./errors.js";
 import { type RunArgs, runCommand } from "./run.js";
+import { runInProcess } from "./testing.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vnet-run-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-let n = 0;
 /** Runs the command; returns stdout, or the one error line and exit code it would end with. */
 function vnetRun(args: Partial<RunArgs>): { stdout: string; error: string | null; code: number } {
-  const path = join(dir, `out-${n++}.txt`);
-  const fd = openSync(path, "w");
-  const out = new Output(fd);
-  let error: string | null = null;
-  let code: number = EXIT.ok;
-  try {
-    runCommand({ json: false, ...args }, { out, err: () => {}, progress: false });
-    out.flush();
-  } catch (e) {
-    const d = describeError(e);
-    error = d.message;
-    code = d.code;
-  } finally {
-    closeSync(fd);
-  }
-  return { stdout: readFileSync(path, "utf8"), error, code };
+  const { stdout, error, code } = runInProcess(dir, (out, err) => {
+    runCommand({ json: false, ...args }, { out, err, progress: false });
+    return undefined;
+  });
+  return { stdout, error, code };
 }
 
 describe("vnet run", () => {

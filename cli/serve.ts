@@ -134,10 +134,17 @@ export function quietVms(
   const kept: TrafficSpec[] = [];
   const dropped: TrafficSpec[] = [];
   for (const t of spec.traffic ?? []) {
-    const item = "ping" in t ? t.ping : "udpEcho" in t ? t.udpEcho : t.flow;
+    const { item } = trafficItem(t);
     (involves(item.from) || involves(item.to) ? dropped : kept).push(t);
   }
   return { spec: { ...spec, vms: out, ...(spec.traffic ? { traffic: kept } : {}) }, dropped };
+}
+
+/** A traffic item's kind (as the topology file names it) and its body (from, to, ...). */
+function trafficItem(t: TrafficSpec) {
+  if ("ping" in t) return { kind: "ping", item: t.ping } as const;
+  if ("udpEcho" in t) return { kind: "udp-echo", item: t.udpEcho } as const;
+  return { kind: "flow", item: t.flow } as const;
 }
 
 /** A free UDP port on `host` (bound and released at once), for QEMU's side of a dgram backend. */
@@ -456,8 +463,7 @@ export async function serveCommand(args: ServeArgs, io: ServeIo): Promise<ServeR
   out.line("");
   const real = new Set(session.nics.map((n) => n.vm));
   for (const t of session.dropped) {
-    const item = "ping" in t ? t.ping : "udpEcho" in t ? t.udpEcho : t.flow;
-    const kind = "ping" in t ? "ping" : "udpEcho" in t ? "udp-echo" : "flow";
+    const { kind, item } = trafficItem(t);
     const who = [item.from, item.to].map((x) => x.split(".")[0]).find((x) => real.has(x));
     out.line(
       `(left out: ${kind} ${item.from} -> ${item.to} at ${formatDuration(t.at)}: ${who} is a real VM)`,

@@ -18,7 +18,8 @@ import { icmpPacket, ip, ipOf, maskPort, pattern, tcpPacket, tupleOf, udpPacket 
 import { routerLabSupport, runLinuxRouter } from "./netns/linux-router.js";
 import {
   baseSetup,
-  checksumProblems,
+  expectChecksumsOk,
+  expectSameSides,
   fromLan,
   fromWan,
   H15,
@@ -26,7 +27,6 @@ import {
   type Host,
   R_WAN,
   SRV,
-  sideText,
 } from "./netns/router-plan.js";
 import type { ConntrackEntry, RouterRig, RouterSetup } from "./netns/router-rig.js";
 import { runVnetRouter, type VnetNatFactory } from "./netns/vnet-router.js";
@@ -517,17 +517,12 @@ describe.runIf(support.ok)("vnet NAT vs Linux netfilter (netns oracle)", () => {
     it(c.name, async () => {
       const linux = await runLinuxRouter(c.setup, (rig) => run(rig, c));
       c.property(linux);
-      for (const f of [...linux.lan, ...linux.wan]) expect(checksumProblems(f)).toEqual([]);
+      expectChecksumsOk(linux);
       const vnet = await runVnetRouter(c.setup, (rig) => run(rig, c), { nat: vnetNat });
       c.property(vnet);
-      for (const f of [...vnet.lan, ...vnet.wan]) expect(checksumProblems(f)).toEqual([]);
+      expectChecksumsOk(vnet);
       const view = c.view ?? ((o: Outcome) => o);
-      const lv = view(linux);
-      const vv = view(vnet);
-      expect({ lan: sideText(vv.lan), wan: sideText(vv.wan) }).toEqual({
-        lan: sideText(lv.lan),
-        wan: sideText(lv.wan),
-      });
+      expectSameSides(view(vnet), view(linux));
       if (c.conntrack) compareConntrack(vnet, linux);
     });
   }

@@ -17,7 +17,8 @@ import { icmpPacket, ipOf, pattern, tcpPacket, udpPacket } from "./netns/frames.
 import { routerLabSupport, runLinuxRouter } from "./netns/linux-router.js";
 import {
   baseSetup,
-  checksumProblems,
+  expectChecksumsOk,
+  expectSameSides,
   fromLan,
   fromWan,
   GW1,
@@ -27,7 +28,6 @@ import {
   ICMP,
   icmpOfType,
   SRV,
-  sideText,
 } from "./netns/router-plan.js";
 import type { RouterRig, RouterSetup } from "./netns/router-rig.js";
 import { runVnetRouter } from "./netns/vnet-router.js";
@@ -325,13 +325,10 @@ describe.runIf(support.ok)("vnet router vs the Linux router (netns oracle)", () 
     it(c.name, async () => {
       const linux = await runLinuxRouter(c.setup, (rig) => run(rig, c));
       c.oracle(linux);
-      for (const f of [...linux.lan, ...linux.wan]) expect(checksumProblems(f)).toEqual([]);
+      expectChecksumsOk(linux);
       const vnet = await runVnetRouter(c.setup, (rig) => run(rig, c));
-      for (const f of [...vnet.lan, ...vnet.wan]) expect(checksumProblems(f)).toEqual([]);
-      expect({ lan: sideText(vnet.lan), wan: sideText(vnet.wan) }).toEqual({
-        lan: sideText(linux.lan),
-        wan: sideText(linux.wan),
-      });
+      expectChecksumsOk(vnet);
+      expectSameSides(vnet, linux);
       expect(vnet.counters).toEqual(linux.counters);
     });
   }

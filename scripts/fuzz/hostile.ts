@@ -45,12 +45,9 @@ export function macFlood(frames: number, limit: number, seed = 1): FloodResult {
   for (let i = 0; i < frames; i++) {
     const f = new Uint8Array(60);
     writeMac(f, 0, 0x5254_0000_0001 as Mac);
-    // Unicast, locally administered source: the random half of a MAC flood tool (macof).
-    writeMac(
-      f,
-      6,
-      ((rng.int(0, 0xffff) * 0x1_0000_0000 + rng.int(0, 0xffff_ffff)) & ~0x0100_0000_0000) as Mac,
-    );
+    // Unicast, locally administered source: the random half of a MAC flood tool (macof). The first
+    // byte's low bits are set here (a bitwise mask on the 48-bit number would truncate it to 32 bits).
+    writeMac(f, 6, (rng.int(0, 0xffff) * 0x1_0000_0000 + rng.int(0, 0xffff_ffff)) as Mac);
     f[6] = (f[6] & 0xfe) | 0x02;
     f[12] = 0x88;
     f[13] = 0xb5;

@@ -32,6 +32,8 @@ export {
   baseSetup,
   checksumProblems,
   comparable,
+  expectChecksumsOk,
+  expectSameSides,
   frameText,
   fromLan,
   fromWan,
@@ -45,6 +47,7 @@ export {
   R_LAN_MAC,
   R_WAN,
   R_WAN_MAC,
+  type Sides,
   SRV,
   sideText,
 } from "./router-plan.js";

@@ -3,6 +3,7 @@
  * "outside"), and how their outputs are compared: each frame printed as `tcpdump -e -vv -n` prints it plus
  * its bytes in hex, so a difference shows both what and where.
  */
+import { expect } from "vitest";
 import { TcpdumpPrinter } from "../../captures/print/index.js";
 import { LinkType } from "../../captures/record.js";
 import { readIpv4 } from "../../wire/addr.js";
@@ -107,6 +108,25 @@ export function comparable(f: Uint8Array): Uint8Array {
 /** Frames of one side, as compared and printed. */
 export function sideText(frames: readonly Uint8Array[]): string[] {
   return frames.map((f) => frameText(comparable(f)));
+}
+
+/** The frames a router sent out of each side. */
+export interface Sides {
+  readonly lan: readonly Uint8Array[];
+  readonly wan: readonly Uint8Array[];
+}
+
+/** Asserts that every frame out of either side has checksums that verify (see checksumProblems). */
+export function expectChecksumsOk(o: Sides): void {
+  for (const f of [...o.lan, ...o.wan]) expect(checksumProblems(f)).toEqual([]);
+}
+
+/** Asserts that `got` sent what `want` sent out of each side, frame by frame, as compared (sideText). */
+export function expectSameSides(got: Sides, want: Sides): void {
+  expect({ lan: sideText(got.lan), wan: sideText(got.wan) }).toEqual({
+    lan: sideText(want.lan),
+    wan: sideText(want.wan),
+  });
 }
 
 /**
