@@ -11,6 +11,8 @@ import {
   internetChecksum,
   l4ChecksumV4,
   parseIpv4Address,
+  readIpv4,
+  writeIpv4,
 } from "../wire/index.js";
 import { type Bench, type BenchRow, rateRow, timeIt } from "./harness.js";
 
@@ -32,17 +34,6 @@ const ROUND = 1_000_000; // packets per timed measurement
 const LAN: NatInterface = { name: "lan", primaryAddress: parseIpv4Address("10.0.0.1") };
 const WAN: NatInterface = { name: "wan", primaryAddress: parseIpv4Address("203.0.113.1") };
 
-function readU32(b: Uint8Array, off: number): number {
-  return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-}
-
-function writeU32(b: Uint8Array, off: number, v: number): void {
-  b[off] = v >>> 24;
-  b[off + 1] = (v >>> 16) & 0xff;
-  b[off + 2] = (v >>> 8) & 0xff;
-  b[off + 3] = v & 0xff;
-}
-
 /** A 50-byte IPv4/UDP packet (valid IP and UDP checksums, 22-byte payload starting with `tag`). */
 function udpPacket(src: number, sport: number, dst: number, dport: number, tag: number): Uint8Array {
   const p = new Uint8Array(20 + 8 + PAYLOAD);
@@ -52,8 +43,8 @@ function udpPacket(src: number, sport: number, dst: number, dport: number, tag: 
   p[6] = 0x40; // DF, as Linux's UDP sockets send when the datagram fits
   p[8] = 64;
   p[9] = 17;
-  writeU32(p, 12, src);
-  writeU32(p, 16, dst);
+  writeIpv4(p, 12, src as Ipv4);
+  writeIpv4(p, 16, dst as Ipv4);
   const c = internetChecksum(p.subarray(0, 20));
   p[10] = c >>> 8;
   p[11] = c & 0xff;
@@ -63,7 +54,7 @@ function udpPacket(src: number, sport: number, dst: number, dport: number, tag: 
   p[23] = dport & 0xff;
   p[24] = (8 + PAYLOAD) >>> 8;
   p[25] = (8 + PAYLOAD) & 0xff;
-  writeU32(p, 28, tag);
+  writeIpv4(p, 28, tag as Ipv4); // the tag: a big-endian u32, written as an address is
   for (let i = 32; i < p.length; i++) p[i] = i & 0xff;
   const u = l4ChecksumV4(src as Ipv4, dst as Ipv4, 17, p.subarray(20));
   const uc = u === 0 ? 0xffff : u;
@@ -122,11 +113,11 @@ function establish(
     const out = nat.translateForward(packets[f], LAN, WAN);
     if (out === null)
       throw new Error(`nat-translate: flow ${f} dropped (${JSON.stringify(nat.stats.snapshot())})`);
-    addr[f] = readU32(out, 12);
+    addr[f] = readIpv4(out, 12);
     port[f] = (out[20] << 8) | out[21];
     const t = flowTuple(f);
     const back = nat.translateForward(udpPacket(t.dst, t.dport, addr[f], port[f], f), WAN, LAN);
-    if (back === null || readU32(back, 16) !== t.src || ((back[22] << 8) | back[23]) !== t.sport) {
+    if (back === null || readIpv4(back, 16) !== t.src || ((back[22] << 8) | back[23]) !== t.sport) {
       throw new Error(`nat-translate: the reply of flow ${f} was not translated back`);
     }
   }
@@ -155,14 +146,14 @@ function bareTranslate(
   newPort: Uint16Array,
 ): Uint8Array | null {
   const ihl = (p[0] & 15) << 2;
-  const src = readU32(p, 12);
+  const src = readIpv4(p, 12);
   const sport = (p[ihl] << 8) | p[ihl + 1];
-  const id = table.get(flowKey(src, readU32(p, 16), sport, (p[ihl + 2] << 8) | p[ihl + 3]));
+  const id = table.get(flowKey(src, readIpv4(p, 16), sport, (p[ihl + 2] << 8) | p[ihl + 3]));
   if (id === undefined) return null;
   const a = newAddr[id];
   const port = newPort[id];
   const out = p.slice();
-  writeU32(out, 12, a);
+  writeIpv4(out, 12, a as Ipv4);
   const ic = checksumAdjust32((out[10] << 8) | out[11], src, a);
   out[10] = ic >>> 8;
   out[11] = ic & 0xff;
@@ -273,7 +264,7 @@ const natBench: Bench = {
     // access (what a router with 100k active flows sees).
     const arrivals = makePackets(shuffledFlows());
     const packets: Uint8Array[] = new Array(FLOWS);
-    for (const p of arrivals) packets[readU32(p, 28)] = p; // by flow (the payload starts with the flow id)
+    for (const p of arrivals) packets[readIpv4(p, 28)] = p; // by flow (the payload starts with the flow id, a big-endian u32)
     const gc = collector();
 
     // Memory: heap + array buffers before and after tracking the 100k flows (packets made before).

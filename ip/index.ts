@@ -22,7 +22,7 @@ export {
   type NeighbourParams,
   type NeighbourState,
 } from "./neighbour.js";
-export { allocPacket } from "./packet.js";
+export { allocPacket, l4ChecksumAt, sumAt } from "./packet.js";
 export { type EchoReply, type EchoSendOptions, IcmpEchoSocket } from "./ping.js";
 export { Reassembler, type ReassemblyOptions } from "./reassembly.js";
 export { formatRoute, type RouteEntry } from "./routes.js";

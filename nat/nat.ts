@@ -1,6 +1,6 @@
-import { allocPacket, type IpStack } from "../ip/index.js";
+import { allocPacket, type IpStack, l4ChecksumAt, sumAt } from "../ip/index.js";
 import type { Rng, Simulator } from "../sim/index.js";
-import { type Ipv4, isIcmpv4Error, onesSum, parseIpv4Address, pseudoHeaderSumV4 } from "../wire/index.js";
+import { type Ipv4, isIcmpv4Error, parseIpv4Address, readIpv4 } from "../wire/index.js";
 import {
   addrPortKey,
   endpointKey,
@@ -207,9 +207,8 @@ function protoIndex(proto: number): number {
   return proto === 6 ? 1 : proto === 17 ? 2 : proto === 1 ? 3 : 0;
 }
 
-function readU32(b: Uint8Array, off: number): number {
-  return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-}
+/** A big-endian u32 (an address, a port pair, a sequence number): wire/'s address read, unbranded. */
+const readU32: (b: Uint8Array, off: number) => number = readIpv4;
 
 function prefixContains(c: NatCidr, a: number): boolean {
   if (c.prefixLength === 0) return true;
@@ -581,12 +580,8 @@ export class Nat {
         const flags = p[ihl + 13];
         this.#tcpFlags = flags;
         if (!tcpFlagsValid(flags)) return R_INVALID;
-        if (
-          verify &&
-          onesSum(p.subarray(ihl, total), pseudoHeaderSumV4(src as Ipv4, dst as Ipv4, 6, l4len)) !== 0xffff
-        ) {
-          return R_INVALID;
-        }
+        // (No view per packet: ip/'s in-place sum, 0 when the checksum verifies.)
+        if (verify && l4ChecksumAt(p, ihl, l4len, src as Ipv4, dst as Ipv4, 6) !== 0) return R_INVALID;
         return R_OK;
       }
       case 17: {
@@ -597,8 +592,7 @@ export class Nat {
         if (
           verify &&
           ((p[ihl + 6] << 8) | p[ihl + 7]) !== 0 &&
-          onesSum(p.subarray(ihl, ihl + ulen), pseudoHeaderSumV4(src as Ipv4, dst as Ipv4, 17, ulen)) !==
-            0xffff
+          l4ChecksumAt(p, ihl, ulen, src as Ipv4, dst as Ipv4, 17) !== 0
         ) {
           return R_INVALID;
         }
@@ -611,7 +605,7 @@ export class Nat {
         const error = isIcmpv4Error(type);
         // An error is keyed like its related handling so a verdict at prerouting carries to postrouting.
         this.#pk = error ? RELATED_PK : (1 | (type << 8) | (code << 16)) >>> 0;
-        if (verify && onesSum(p.subarray(ihl, total)) !== 0xffff) return R_INVALID;
+        if (verify && sumAt(p, ihl, l4len) !== 0xffff) return R_INVALID;
         if (type > 18) return R_INVALID;
         if (error) return R_RELATED;
         if (!isIcmpQuery(type)) return R_INVALID;

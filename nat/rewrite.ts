@@ -1,4 +1,4 @@
-import { foldSum, onesSum } from "../wire/index.js";
+import { foldSum, type Ipv4, onesSum, readIpv4, writeIpv4 } from "../wire/index.js";
 
 /**
  * In-place header rewrites for NAT, with RFC 1624 incremental checksum updates, on a buffer the NAT
@@ -34,17 +34,6 @@ function adjust(
   return ~foldSum(sum) & 0xffff;
 }
 
-function readU32(b: Uint8Array, off: number): number {
-  return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-}
-
-function writeU32(b: Uint8Array, off: number, v: number): void {
-  b[off] = v >>> 24;
-  b[off + 1] = (v >>> 16) & 0xff;
-  b[off + 2] = (v >>> 8) & 0xff;
-  b[off + 3] = v & 0xff;
-}
-
 /** True for the ICMP query types whose identifier NAT translates (Linux icmp_manip_pkt). */
 export function isIcmpQuery(type: number): boolean {
   return type === 0 || type === 8 || (type >= 13 && type <= 18);
@@ -65,45 +54,34 @@ export function rewriteEndpoint(
   port: number,
 ): void {
   const aoff = ip + (src ? 12 : 16);
-  const oldAddr = readU32(b, aoff);
+  const oldAddr = readIpv4(b, aoff);
   const proto = b[ip + 9];
   if (proto === 6 || proto === 17) {
+    // With no port to change (port < 0, or no room for one) only the pseudo-header address changes:
+    // ports 0 → 0 leave the RFC 1624 sum as it is.
+    let oldPort = 0;
+    let newPort = 0;
     if (port >= 0 && l4Len >= 4) {
       const poff = l4 + (src ? 0 : 2);
-      const oldPort = (b[poff] << 8) | b[poff + 1];
+      oldPort = (b[poff] << 8) | b[poff + 1];
+      newPort = port;
       b[poff] = port >>> 8;
       b[poff + 1] = port & 0xff;
-      if (proto === 6) {
-        if (l4Len >= 20) {
-          const c = (b[l4 + 16] << 8) | b[l4 + 17];
-          const n = adjust(c, oldAddr, addr, oldPort, port);
-          b[l4 + 16] = n >>> 8;
-          b[l4 + 17] = n & 0xff;
-        }
-      } else if (l4Len >= 8) {
-        const c = (b[l4 + 6] << 8) | b[l4 + 7];
-        if (c !== 0) {
-          let n = adjust(c, oldAddr, addr, oldPort, port);
-          if (n === 0) n = 0xffff;
-          b[l4 + 6] = n >>> 8;
-          b[l4 + 7] = n & 0xff;
-        }
-      }
-    } else if (port < 0) {
-      // Address only: the pseudo-header still changes.
-      if (proto === 6 && l4Len >= 20) {
+    }
+    if (proto === 6) {
+      if (l4Len >= 20) {
         const c = (b[l4 + 16] << 8) | b[l4 + 17];
-        const n = adjust(c, oldAddr, addr, 0, 0);
+        const n = adjust(c, oldAddr, addr, oldPort, newPort);
         b[l4 + 16] = n >>> 8;
         b[l4 + 17] = n & 0xff;
-      } else if (proto === 17 && l4Len >= 8) {
-        const c = (b[l4 + 6] << 8) | b[l4 + 7];
-        if (c !== 0) {
-          let n = adjust(c, oldAddr, addr, 0, 0);
-          if (n === 0) n = 0xffff;
-          b[l4 + 6] = n >>> 8;
-          b[l4 + 7] = n & 0xff;
-        }
+      }
+    } else if (l4Len >= 8) {
+      const c = (b[l4 + 6] << 8) | b[l4 + 7];
+      if (c !== 0) {
+        let n = adjust(c, oldAddr, addr, oldPort, newPort);
+        if (n === 0) n = 0xffff;
+        b[l4 + 6] = n >>> 8;
+        b[l4 + 7] = n & 0xff;
       }
     }
   } else if (proto === 1 && port >= 0 && l4Len >= 8 && isIcmpQuery(b[l4])) {
@@ -118,7 +96,7 @@ export function rewriteEndpoint(
     }
   }
   if (oldAddr !== addr) {
-    writeU32(b, aoff, addr);
+    writeIpv4(b, aoff, addr as Ipv4);
     const c = (b[ip + 10] << 8) | b[ip + 11];
     const n = adjust(c, oldAddr, addr, 0, 0);
     b[ip + 10] = n >>> 8;
@@ -129,9 +107,9 @@ export function rewriteEndpoint(
 /** Rewrites only an address of the IPv4 header at `ip` (and its header checksum). */
 export function rewriteAddress(b: Uint8Array, ip: number, src: boolean, addr: number): void {
   const aoff = ip + (src ? 12 : 16);
-  const oldAddr = readU32(b, aoff);
+  const oldAddr = readIpv4(b, aoff);
   if (oldAddr === addr) return;
-  writeU32(b, aoff, addr);
+  writeIpv4(b, aoff, addr as Ipv4);
   const c = (b[ip + 10] << 8) | b[ip + 11];
   const n = adjust(c, oldAddr, addr, 0, 0);
   b[ip + 10] = n >>> 8;

@@ -19,14 +19,12 @@ export function leadingVlanTags(frame: Uint8Array): number {
   return n;
 }
 
-/**
- * Why an Ethernet frame cannot enter a device with this MTU, or null when it can. Callers on a hot
- * path test `len >= ETH_HLEN && len <= mtu + ETH_HLEN` first (the answer is null then) and call this
- * only otherwise.
- */
+/** Why an Ethernet frame cannot enter a device with this MTU, or null when it can. */
 export function ethernetFrameProblem(frame: Uint8Array, mtu: number): "malformed" | "mtu-exceeded" | null {
   const len = frame.byteLength;
+  // The common case (header present, within the MTU) decides without looking at VLAN tags.
+  if (len >= ETH_HLEN && len <= mtu + ETH_HLEN) return null;
   if (len < ETH_HLEN) return "malformed";
-  if (len > mtu + ETH_HLEN && len > mtu + ETH_HLEN + 4 * leadingVlanTags(frame)) return "mtu-exceeded";
+  if (len > mtu + ETH_HLEN + 4 * leadingVlanTags(frame)) return "mtu-exceeded";
   return null;
 }

@@ -266,34 +266,11 @@ export class LinkDirection implements PortPeer {
   }
 
   #send(original: Uint8Array): void {
-    const now = this.#sim.now;
     const o = this.#o;
     const st = this.stats;
     const len = original.byteLength;
-    let depart = now;
-    if (this.#rate > 0) {
-      // Frames whose serialisation has started have left the queue.
-      while (this.#waitStart.length > 0 && (this.#waitStart.peek() as number) <= now) {
-        this.#waitStart.shift();
-        this.#queuedBytes -= this.#waitLen.shift() as number;
-      }
-      let start = now;
-      if (this.#busyUntil > now) {
-        if (this.#waitStart.length + 1 > this.#limitPackets || this.#queuedBytes + len > this.#limitBytes) {
-          st.queued = this.#waitStart.length;
-          st.drop("queue-full");
-          return;
-        }
-        start = this.#busyUntil;
-        this.#waitStart.push(start);
-        this.#waitLen.push(len);
-        this.#queuedBytes += len;
-      }
-      st.queued = this.#waitStart.length;
-      if (st.queued > st.maxQueued) st.maxQueued = st.queued;
-      depart = start + this.#txTimeCached(len);
-      this.#busyUntil = depart;
-    }
+    const depart = this.#rate > 0 ? this.#lineDepart(len) : this.#sim.now;
+    if (depart < 0) return;
     let frame = original;
     if (o.corrupt !== undefined && len > 0 && this.#rngCorrupt.chance(o.corrupt)) {
       frame = original.slice();
@@ -321,11 +298,7 @@ export class LinkDirection implements PortPeer {
           : Math.round(this.#rngJitter.normal(0, j.sd));
       if (delay < 0) delay = 0;
     }
-    let arrival = depart + delay;
-    if (arrival < this.#lastArrival) arrival = this.#lastArrival;
-    this.#lastArrival = arrival;
-    this.#inOrder.push(frame);
-    this.#sim.atCall(arrival, this.#deliverNext, undefined);
+    this.#arrive(frame, depart + delay);
   }
 
   #txTimeCached(len: number): SimTime {
@@ -336,40 +309,47 @@ export class LinkDirection implements PortPeer {
     return this.#txTime;
   }
 
-  /**
-   * `#send` for a direction without random impairments (no duplicate, loss, corrupt, reorder or
-   * jitter): the same queue, line and FIFO arithmetic, without the draws and option checks.
-   */
+  /** `#send` for a direction without random impairments (no duplicate, loss, corrupt, reorder or jitter). */
   #sendPlain(frame: Uint8Array): void {
+    const depart = this.#rate > 0 ? this.#lineDepart(frame.byteLength) : this.#sim.now;
+    if (depart >= 0) this.#arrive(frame, depart + this.#delay);
+  }
+
+  /**
+   * The queue and the line (with a rate): when a frame of `len` bytes offered now finishes
+   * serialisation, or -1 when the queue is full (counted as "queue-full").
+   */
+  #lineDepart(len: number): SimTime {
     const now = this.#sim.now;
-    let depart = now;
-    if (this.#rate > 0) {
-      const ws = this.#waitStart;
-      while (ws.length > 0 && (ws.peek() as number) <= now) {
-        ws.shift();
-        this.#queuedBytes -= this.#waitLen.shift() as number;
-      }
-      const st = this.stats;
-      const len = frame.byteLength;
-      let start = now;
-      if (this.#busyUntil > now) {
-        if (ws.length + 1 > this.#limitPackets || this.#queuedBytes + len > this.#limitBytes) {
-          st.queued = ws.length;
-          st.drop("queue-full");
-          return;
-        }
-        start = this.#busyUntil;
-        ws.push(start);
-        this.#waitLen.push(len);
-        this.#queuedBytes += len;
-      }
-      st.queued = ws.length;
-      if (st.queued > st.maxQueued) st.maxQueued = st.queued;
-      depart = start + this.#txTimeCached(len);
-      this.#busyUntil = depart;
+    const st = this.stats;
+    const ws = this.#waitStart;
+    // Frames whose serialisation has started have left the queue.
+    while (ws.length > 0 && (ws.peek() as number) <= now) {
+      ws.shift();
+      this.#queuedBytes -= this.#waitLen.shift() as number;
     }
-    let arrival = depart + this.#delay;
-    if (arrival < this.#lastArrival) arrival = this.#lastArrival;
+    let start = now;
+    if (this.#busyUntil > now) {
+      if (ws.length + 1 > this.#limitPackets || this.#queuedBytes + len > this.#limitBytes) {
+        st.queued = ws.length;
+        st.drop("queue-full");
+        return -1;
+      }
+      start = this.#busyUntil;
+      ws.push(start);
+      this.#waitLen.push(len);
+      this.#queuedBytes += len;
+    }
+    st.queued = ws.length;
+    if (st.queued > st.maxQueued) st.maxQueued = st.queued;
+    const depart = start + this.#txTimeCached(len);
+    this.#busyUntil = depart;
+    return depart;
+  }
+
+  /** Arrival at the far end, never before an earlier frame's (a link keeps order but for reordering). */
+  #arrive(frame: Uint8Array, at: SimTime): void {
+    const arrival = at < this.#lastArrival ? this.#lastArrival : at;
     this.#lastArrival = arrival;
     this.#inOrder.push(frame);
     this.#sim.atCall(arrival, this.#deliverNext, undefined);

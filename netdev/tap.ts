@@ -33,31 +33,25 @@ export class Tap extends UserSideDevice<"ethernet", TapReader> {
   write(frame: Uint8Array): boolean {
     if (!this.userCanWrite()) return false;
     const mtu = this.port.mtu;
-    const len = frame.byteLength;
-    if (len < ETH_HLEN || len > mtu + ETH_HLEN) {
-      const problem = ethernetFrameProblem(frame, mtu);
-      if (problem !== null) {
-        if (problem === "mtu-exceeded") this.counters.rxErrors++;
-        this.counters.dropRx(problem);
-        return false;
-      }
-      this.countUserWrite(frame);
-      return this.port.send(frame, { allowedTags: leadingVlanTags(frame) });
+    const problem = ethernetFrameProblem(frame, mtu);
+    if (problem !== null) {
+      if (problem === "mtu-exceeded") this.counters.rxErrors++;
+      this.counters.dropRx(problem);
+      return false;
     }
     this.countUserWrite(frame);
+    // A VLAN-tagged frame past the MTU passed above; the port allows it the same tag room.
+    if (frame.byteLength > mtu + ETH_HLEN)
+      return this.port.send(frame, { allowedTags: leadingVlanTags(frame) });
     return this.port.send(frame);
   }
 
   protected fromNetwork(frame: Uint8Array): void {
-    const mtu = this.port.mtu;
-    const len = frame.byteLength;
-    if (len < ETH_HLEN || len > mtu + ETH_HLEN) {
-      const problem = ethernetFrameProblem(frame, mtu);
-      if (problem !== null) {
-        if (problem === "mtu-exceeded") this.counters.txErrors++;
-        this.counters.dropTx(problem);
-        return;
-      }
+    const problem = ethernetFrameProblem(frame, this.port.mtu);
+    if (problem !== null) {
+      if (problem === "mtu-exceeded") this.counters.txErrors++;
+      this.counters.dropTx(problem);
+      return;
     }
     this.readerFor(frame)?.(frame, this);
   }

@@ -1,7 +1,7 @@
 import type { Simulator } from "../sim/simulator.js";
 import { isMulticastMac, type Mac, readMac } from "../wire/addr.js";
 import { Counters } from "./counters.js";
-import { ETH_HLEN, ethernetFrameProblem } from "./frame-checks.js";
+import { ethernetFrameProblem } from "./frame-checks.js";
 import type { Direction } from "./port.js";
 import type { Tap } from "./tap.js";
 
@@ -114,16 +114,13 @@ export class VmNic {
       c.dropTx("carrier-down");
       return false;
     }
-    const mtu = this.mtu;
-    const len = frame.byteLength;
-    if (len < ETH_HLEN || len > mtu + ETH_HLEN) {
-      const problem = ethernetFrameProblem(frame, mtu);
-      if (problem !== null) {
-        if (problem === "mtu-exceeded") c.txErrors++;
-        c.dropTx(problem);
-        return false;
-      }
+    const problem = ethernetFrameProblem(frame, this.mtu);
+    if (problem !== null) {
+      if (problem === "mtu-exceeded") c.txErrors++;
+      c.dropTx(problem);
+      return false;
     }
+    const len = frame.byteLength;
     c.txPackets++;
     c.txBytes += len;
     const obs = this.#observers;
@@ -138,16 +135,13 @@ export class VmNic {
       c.dropRx("carrier-down");
       return;
     }
-    const mtu = this.mtu;
-    const len = frame.byteLength;
-    if (len < ETH_HLEN || len > mtu + ETH_HLEN) {
-      const problem = ethernetFrameProblem(frame, mtu);
-      if (problem !== null) {
-        if (problem === "mtu-exceeded") c.rxErrors++;
-        c.dropRx(problem);
-        return;
-      }
+    const problem = ethernetFrameProblem(frame, this.mtu);
+    if (problem !== null) {
+      if (problem === "mtu-exceeded") c.rxErrors++;
+      c.dropRx(problem);
+      return;
     }
+    const len = frame.byteLength;
     if (!this.promiscuous) {
       const dst = readMac(frame, 0);
       if (dst !== this.mac && !isMulticastMac(dst)) {
