@@ -146,7 +146,7 @@ export class UdpEchoSession extends GuestSession<UdpEchoResult, UdpSocket> {
   }
 
   #onMessage(m: UdpMessage): void {
-    if (this.done || m.from !== this.dst || m.fromPort !== this.port || m.data.byteLength < SEQ_LEN) return;
+    if (this.done || m.from !== this.dst || m.fromPort !== this.port || m.data.length < SEQ_LEN) return;
     const seq = u32be(m.data, 0);
     const at = this.#sentAt.get(seq);
     if (at === undefined) return;
@@ -216,9 +216,11 @@ export class UdpFlow extends GuestSession<UdpFlowResult, UdpSocket> {
   #us = 0;
   /**
    * Writes the 12-byte header (32-bit sequence number, send time in µs as 64 bits) into the packet
-   * the stack builds; the rest of the payload stays zero. Made once: no closure per datagram.
+   * the stack builds; the rest of the payload stays zero. Made once: no closure per datagram. Returns
+   * the payload's RFC 1071 sum (the six 16-bit words it wrote; the zeros add nothing), so the stack
+   * need not read the payload back for the UDP checksum (see `UdpPayloadWriter`).
    */
-  readonly #fill = (buf: Uint8Array, off: number): void => {
+  readonly #fill = (buf: Uint8Array, off: number): number => {
     const seq = this.#seq;
     const us = this.#us;
     const hi = Math.floor(us / 0x1_0000_0000);
@@ -235,6 +237,7 @@ export class UdpFlow extends GuestSession<UdpFlowResult, UdpSocket> {
     buf[off + 9] = (lo >>> 16) & 0xff;
     buf[off + 10] = (lo >>> 8) & 0xff;
     buf[off + 11] = lo & 0xff;
+    return (seq >>> 16) + (seq & 0xffff) + (hi >>> 16) + (hi & 0xffff) + (lo >>> 16) + (lo & 0xffff);
   };
   #start: SimTime = 0;
   #seq = 0;

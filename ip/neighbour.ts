@@ -221,10 +221,10 @@ export class NeighbourTable {
       probeNow = true;
     }
     // INCOMPLETE: queue, dropping the oldest while over unres_qlen_bytes.
-    const ts = truesize(frame.byteLength);
+    const ts = truesize(frame.length);
     while (n.queue.length > 0 && n.queueBytes + ts > this.params.unresQlenBytes) {
       const old = n.queue.shift() as Uint8Array;
-      n.queueBytes -= truesize(old.byteLength);
+      n.queueBytes -= truesize(old.length);
       this.host.queueDrop(old);
     }
     n.queue.push(frame);

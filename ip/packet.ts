@@ -58,6 +58,37 @@ export function l4ChecksumAt(
   return ~sum & 0xffff;
 }
 
+/**
+ * The UDP checksum field's value (before the 0 → 0xffff substitution) of a datagram from `src:sport`
+ * to `dst:dport` of `ulen` bytes whose payload sums (RFC 1071, not complemented; below 2^24) to
+ * `payloadSum`: what `l4ChecksumAt` over the built segment gives, from the field values instead of the
+ * bytes (the checksum field itself counts as zero).
+ */
+export function udpChecksumFromPayloadSum(
+  src: Ipv4,
+  dst: Ipv4,
+  sport: number,
+  dport: number,
+  ulen: number,
+  payloadSum: number,
+): number {
+  // The header (ports, length; checksum 0) and the pseudo-header (addresses, protocol 17, length).
+  let sum =
+    payloadSum +
+    sport +
+    dport +
+    ulen +
+    (src >>> 16) +
+    (src & 0xffff) +
+    (dst >>> 16) +
+    (dst & 0xffff) +
+    17 +
+    ulen;
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
 /** Computes and stores the IPv4 header checksum of the header at `off`. */
 export function fillIpv4Checksum(b: Uint8Array, off: number): void {
   const hl = (b[off] & 0x0f) * 4;

@@ -129,7 +129,7 @@ export class Reassembler {
     const data = pkt.subarray(hl, hl + (end - offset));
     frags.splice(pos, 0, { offset, end, data });
     q.meat += end - offset;
-    const ts = truesize(pkt.byteLength);
+    const ts = truesize(pkt.length);
     q.mem += ts;
     this.#mem += ts;
     if (offset === 0) q.first = pkt;

@@ -25,7 +25,7 @@ export interface UdpBindOptions {
  */
 export interface UdpMessage {
   readonly data: Uint8Array;
-  /** Payload bytes (`data.byteLength`, without making the view). */
+  /** Payload bytes (`data.length`, without making the view). */
   readonly length: number;
   readonly from: Ipv4;
   readonly fromPort: number;
@@ -119,8 +119,14 @@ export type UdpHandler = (m: UdpMessage) => void;
  * Writes a datagram's payload in place: `buf[off .. off + length)` of the packet the stack is building
  * (zero-filled). Called once, synchronously; `buf` must not be kept (a sent frame is never written
  * afterwards).
+ *
+ * It returns nothing, or — when it knows it from the values it wrote (a traffic generator writing a
+ * few fields into zeros) — the RFC 1071 sum of the payload: the sum of its 16-bit big-endian words
+ * (an odd last byte padded with zero), folded or not but below 2^24, not complemented. The stack then
+ * adds that number to the UDP checksum instead of reading the payload back (as it sums its own
+ * headers from their fields). The checksum on the wire is the same; a wrong sum gives a wrong one.
  */
-export type UdpPayloadWriter = (buf: Uint8Array, off: number) => void;
+export type UdpPayloadWriter = (buf: Uint8Array, off: number) => unknown;
 export type IcmpErrorHandler = (e: IcmpErrorInfo) => void;
 
 /** A UDP socket of an IpStack (bind with `stack.udpBind`). */
@@ -158,7 +164,7 @@ export class UdpSocket {
    */
   sendTo(data: Uint8Array, dst: Ipv4, dstPort: number, opts?: UdpSendOptions): boolean {
     if (this.#closed) return false;
-    return this.stack._udpSend(this, data, null, data.byteLength, dst, dstPort, opts);
+    return this.stack._udpSend(this, data, null, data.length, dst, dstPort, opts);
   }
 
   /**

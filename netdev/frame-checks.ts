@@ -10,7 +10,7 @@ export const ETH_HLEN = 14;
 export function leadingVlanTags(frame: Uint8Array): number {
   let n = 0;
   let off = 12;
-  while (n < 2 && off + 4 <= frame.byteLength) {
+  while (n < 2 && off + 4 <= frame.length) {
     const t = (frame[off] << 8) | frame[off + 1];
     if (t !== 0x8100 && t !== 0x88a8) break;
     n++;
@@ -21,7 +21,7 @@ export function leadingVlanTags(frame: Uint8Array): number {
 
 /** Why an Ethernet frame cannot enter a device with this MTU, or null when it can. */
 export function ethernetFrameProblem(frame: Uint8Array, mtu: number): "malformed" | "mtu-exceeded" | null {
-  const len = frame.byteLength;
+  const len = frame.length;
   // The common case (header present, within the MTU) decides without looking at VLAN tags.
   if (len >= ETH_HLEN && len <= mtu + ETH_HLEN) return null;
   if (len < ETH_HLEN) return "malformed";

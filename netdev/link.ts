@@ -154,8 +154,9 @@ function validate(o: LinkImpairments): void {
 
 /**
  * One direction of a link: the transmit queue, the line and the impairments, delivering to `to`.
- * Frames delivered in order share one bound callback and a FIFO (no closure per frame); only frames
- * that reordering sends early get their own event.
+ * Each frame is one fire-and-forget event (`atCall`) of one bound callback with the frame as its
+ * argument: no closure and no queue per frame. Arrival times never go back (the FIFO clamp), so frames
+ * arrive in the order they were sent, but for the ones reordering sends early.
  */
 export class LinkDirection implements PortPeer {
   readonly stats = new LinkStats();
@@ -185,13 +186,8 @@ export class LinkDirection implements PortPeer {
   readonly #waitStart = new Fifo<number>();
   readonly #waitLen = new Fifo<number>();
   #queuedBytes = 0;
-  readonly #inOrder = new Fifo<Uint8Array>();
   #geBad = false;
   #reorderCounter = 0;
-  readonly #deliverNext = (): void => {
-    const f = this.#inOrder.shift() as Uint8Array;
-    this.#deliver(f);
-  };
   readonly #deliverOne = (frame: Uint8Array): void => {
     this.#deliver(frame);
   };
@@ -237,7 +233,7 @@ export class LinkDirection implements PortPeer {
     const st = this.stats;
     const o = this.#o;
     st.offered++;
-    st.offeredBytes += frame.byteLength;
+    st.offeredBytes += frame.length;
     if (this.#plain) {
       this.#sendPlain(frame);
       return;
@@ -268,7 +264,7 @@ export class LinkDirection implements PortPeer {
   #send(original: Uint8Array): void {
     const o = this.#o;
     const st = this.stats;
-    const len = original.byteLength;
+    const len = original.length;
     const depart = this.#rate > 0 ? this.#lineDepart(len) : this.#sim.now;
     if (depart < 0) return;
     let frame = original;
@@ -311,7 +307,7 @@ export class LinkDirection implements PortPeer {
 
   /** `#send` for a direction without random impairments (no duplicate, loss, corrupt, reorder or jitter). */
   #sendPlain(frame: Uint8Array): void {
-    const depart = this.#rate > 0 ? this.#lineDepart(frame.byteLength) : this.#sim.now;
+    const depart = this.#rate > 0 ? this.#lineDepart(frame.length) : this.#sim.now;
     if (depart >= 0) this.#arrive(frame, depart + this.#delay);
   }
 
@@ -351,14 +347,13 @@ export class LinkDirection implements PortPeer {
   #arrive(frame: Uint8Array, at: SimTime): void {
     const arrival = at < this.#lastArrival ? this.#lastArrival : at;
     this.#lastArrival = arrival;
-    this.#inOrder.push(frame);
-    this.#sim.atCall(arrival, this.#deliverNext, undefined);
+    this.#sim.atCall(arrival, this.#deliverOne, frame);
   }
 
   #deliver(frame: Uint8Array): void {
     const st = this.stats;
     st.delivered++;
-    st.deliveredBytes += frame.byteLength;
+    st.deliveredBytes += frame.length;
     this.#to.deliver(frame);
   }
 }

@@ -88,7 +88,7 @@ export class Port {
       return false;
     }
     // The common case (within MTU + link header) decides without looking at the options.
-    const len = frame.byteLength;
+    const len = frame.length;
     if (
       len > this.mtu + (this.kind === "ethernet" ? 14 : 0) &&
       len > this.maxFrameLen(opts?.allowedTags ?? 0)
@@ -116,7 +116,7 @@ export class Port {
       return;
     }
     c.rxPackets++;
-    c.rxBytes += frame.byteLength;
+    c.rxBytes += frame.length;
     const obs = this.#observers;
     if (obs.length !== 0) for (let i = 0; i < obs.length; i++) obs[i](frame, "in", this);
     const h = this.#handler;

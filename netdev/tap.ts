@@ -41,8 +41,7 @@ export class Tap extends UserSideDevice<"ethernet", TapReader> {
     }
     this.countUserWrite(frame);
     // A VLAN-tagged frame past the MTU passed above; the port allows it the same tag room.
-    if (frame.byteLength > mtu + ETH_HLEN)
-      return this.port.send(frame, { allowedTags: leadingVlanTags(frame) });
+    if (frame.length > mtu + ETH_HLEN) return this.port.send(frame, { allowedTags: leadingVlanTags(frame) });
     return this.port.send(frame);
   }
 

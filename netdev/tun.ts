@@ -31,7 +31,7 @@ export interface TunOptions {
 
 /** The IP version of a packet as its protocol, or null when it is not a plausible IPv4/IPv6 packet. */
 function ipProto(p: Uint8Array, off: number): number | null {
-  const len = p.byteLength - off;
+  const len = p.length - off;
   if (len < 1) return null;
   const v = p[off] >>> 4;
   if (v === 4) return len >= 20 ? TunProto.IPV4 : null;
@@ -66,7 +66,7 @@ export class Tun extends UserSideDevice<"ip", TunReader> {
     let packet = buf;
     let proto: number | null;
     if (this.packetInfo) {
-      if (buf.byteLength < TUN_PI_LEN) {
+      if (buf.length < TUN_PI_LEN) {
         c.dropRx("malformed");
         return false;
       }
@@ -88,7 +88,7 @@ export class Tun extends UserSideDevice<"ip", TunReader> {
         return false;
       }
     }
-    if (packet.byteLength > this.port.mtu) {
+    if (packet.length > this.port.mtu) {
       c.rxErrors++;
       c.dropRx("mtu-exceeded");
       return false;
@@ -104,7 +104,7 @@ export class Tun extends UserSideDevice<"ip", TunReader> {
       c.dropTx("malformed");
       return;
     }
-    if (packet.byteLength > this.port.mtu) {
+    if (packet.length > this.port.mtu) {
       c.txErrors++;
       c.dropTx("mtu-exceeded");
       return;
@@ -115,7 +115,7 @@ export class Tun extends UserSideDevice<"ip", TunReader> {
       reader(packet, this);
       return;
     }
-    const out = new Uint8Array(TUN_PI_LEN + packet.byteLength);
+    const out = new Uint8Array(TUN_PI_LEN + packet.length);
     out[2] = proto >>> 8;
     out[3] = proto & 0xff;
     out.set(packet, TUN_PI_LEN);

@@ -69,7 +69,7 @@ export abstract class UserSideDevice<K extends PortKind, R> {
   /** End of a user write that passed the checks: counts it as rx. */
   protected countUserWrite(b: Uint8Array): void {
     this.counters.rxPackets++;
-    this.counters.rxBytes += b.byteLength;
+    this.counters.rxBytes += b.length;
   }
 
   /**
@@ -83,7 +83,7 @@ export abstract class UserSideDevice<K extends PortKind, R> {
       return null;
     }
     this.counters.txPackets++;
-    this.counters.txBytes += b.byteLength;
+    this.counters.txBytes += b.length;
     return reader;
   }
 }

@@ -120,7 +120,7 @@ export class VmNic {
       c.dropTx(problem);
       return false;
     }
-    const len = frame.byteLength;
+    const len = frame.length;
     c.txPackets++;
     c.txBytes += len;
     const obs = this.#observers;
@@ -141,7 +141,7 @@ export class VmNic {
       c.dropRx(problem);
       return;
     }
-    const len = frame.byteLength;
+    const len = frame.length;
     if (!this.promiscuous) {
       const dst = readMac(frame, 0);
       if (dst !== this.mac && !isMulticastMac(dst)) {
