@@ -144,6 +144,77 @@ describe("Bridge: learning and flooding (Linux br_input.c / br_forward.c)", () =
     expect(whoGot(hosts)).toEqual(["h3"]);
   });
 
+  it("per-port FDB caches: repeated frames follow a MAC that moved, expired, was deleted or made static", () => {
+    // The bridge remembers, per ingress port, the entry of the last source and destination (see
+    // bridge.ts); every decision below must be the one a fresh lookup gives (Linux br_fdb_find).
+    const { sim, br, hosts } = setup(4, { ageingTime: s(10) });
+    const [h1, h2, h3, h4] = hosts;
+    h2.sendTo(h1.mac);
+    sim.run();
+    whoGot(hosts);
+    for (let i = 0; i < 3; i++) {
+      h1.sendTo(h2.mac); // h1's port caches h2's entry (destination) and h1's own (source)
+      sim.run();
+      expect(whoGot(hosts)).toEqual(["h2"]);
+    }
+    // h2's MAC moves to p3 (learning moves the entry in place): h1's next frame follows it.
+    h3.send(frame(h1.mac, h2.mac));
+    sim.run();
+    expect(whoGot(hosts)).toEqual(["h1"]);
+    h1.sendTo(h2.mac);
+    sim.run();
+    expect(whoGot(hosts)).toEqual(["h3"]);
+    // Back on p2, whose source cache still holds that entry (now on p3; a move changes no FDB
+    // version): learning moves it back. Then once more with every MAC already known.
+    for (let i = 0; i < 2; i++) {
+      h2.sendTo(h1.mac);
+      sim.run();
+      whoGot(hosts);
+      h1.sendTo(h2.mac);
+      sim.run();
+      expect(whoGot(hosts)).toEqual(["h2"]);
+      h3.send(frame(h1.mac, h2.mac));
+      sim.run();
+      whoGot(hosts);
+      h1.sendTo(h2.mac);
+      sim.run();
+      expect(whoGot(hosts)).toEqual(["h3"]);
+    }
+    h2.sendTo(h1.mac);
+    sim.run();
+    whoGot(hosts);
+    h1.sendTo(h2.mac);
+    sim.run();
+    expect(whoGot(hosts)).toEqual(["h2"]);
+    // Deleted: floods again (to every other port).
+    expect(br.deleteFdb(h2.mac)).toBe(true);
+    h1.sendTo(h2.mac);
+    sim.run();
+    expect(whoGot(hosts)).toEqual(["h2", "h3", "h4"]);
+    // Static on p4: unicast there, and frames from that MAC on p2 do not move it.
+    br.addStatic(h2.mac, br.ports[3]);
+    h2.sendTo(h1.mac);
+    sim.run();
+    whoGot(hosts);
+    h1.sendTo(h2.mac);
+    sim.run();
+    expect(whoGot(hosts)).toEqual(["h4"]);
+    // h1's own entry, refreshed from the cache, must still age: 10 s after h1's last frame h1 is unknown.
+    sim.run({ until: sim.now + s(10) });
+    h4.sendTo(h1.mac);
+    sim.run();
+    expect(whoGot(hosts)).toEqual(["h1", "h2", "h3"]);
+    // And a refresh through the cache keeps an entry alive: h1 sends every 6 s, h4 reaches it unicast.
+    h1.sendTo(h4.mac);
+    sim.run({ until: sim.now + s(6) });
+    h1.sendTo(h4.mac);
+    sim.run({ until: sim.now + s(6) });
+    whoGot(hosts);
+    h4.sendTo(h1.mac);
+    sim.run();
+    expect(whoGot(hosts)).toEqual(["h1"]);
+  });
+
   it("Linux `bridge link set learning off`: nothing learned, traffic to it keeps flooding", () => {
     const sim = new Simulator();
     const br = new Bridge(sim, "br0");

@@ -5,7 +5,7 @@ import type { SimTime } from "../sim/time.js";
 import { access, checkVid, type PortVlans, VlanFlag, VlanMembership } from "../vlan/membership.js";
 import { formatMac, type Mac } from "../wire/addr.js";
 import { VlanTpid } from "../wire/vlan.js";
-import { Fdb, MAC_SPACE } from "./fdb.js";
+import { Fdb, type FdbEntry } from "./fdb.js";
 import { Rstp, type RstpOptions, type StpRole, type StpShow, StpState } from "./rstp.js";
 import { StormGuard, type StormGuardOptions, type StormReport } from "./storm-guard.js";
 
@@ -129,6 +129,23 @@ class BridgePortState {
   readonly stats = new PortStats();
   ingressMirrors: Port[] = [];
   egressMirrors: Port[] = [];
+  /**
+   * The FDB entries of the last source learned and the last destination looked up for frames entering
+   * this port (a port's traffic comes in runs from one MAC to one MAC), with the MAC as two integers
+   * (high 16, low 32 bits), the VLAN and the FDB version they were found at: while the version is the
+   * same the entry is still the table's for that key, so the frame needs no Map lookup (a 48-bit key
+   * is a heap number in V8, several times slower to hash than a small integer).
+   */
+  srcEntry: FdbEntry | null = null;
+  srcHi = 0;
+  srcLo = 0;
+  srcVid = 0;
+  srcVersion = -1;
+  dstEntry: FdbEntry | null = null;
+  dstHi = 0;
+  dstLo = 0;
+  dstVid = 0;
+  dstVersion = -1;
 
   constructor(
     readonly index: number,
@@ -326,14 +343,25 @@ export class Bridge {
     this.#state(port).vlans.add(vid, opts);
   }
 
-  /** `bridge vlan del dev P vid V`. */
+  /**
+   * `bridge vlan del dev P vid V`: the port leaves the VLAN, and what it learned in that VLAN is
+   * forgotten (Linux nbp_vlan_delete flushes the port's dynamic entries of the VID; static ones stay).
+   */
   vlanDel(port: Port, vid: number): void {
-    this.#state(port).vlans.delete(vid);
+    const st = this.#state(port);
+    st.vlans.delete(vid);
+    this.#fdb.flushPortVlan(st.index, vid);
   }
 
-  /** Replaces a port's VLAN membership, e.g. `setVlans(p, trunk([10, 20], { native: 1 }))`. */
+  /**
+   * Replaces a port's VLAN membership, e.g. `setVlans(p, trunk([10, 20], { native: 1 }))`; VLANs the
+   * port leaves lose its learned entries, as `vlanDel`.
+   */
   setVlans(port: Port, vlans: PortVlans): void {
-    this.#state(port).vlans.set(vlans);
+    const st = this.#state(port);
+    const before = st.vlans.list().vlans;
+    st.vlans.set(vlans);
+    for (const v of before) if (!st.vlans.isMember(v.vid)) this.#fdb.flushPortVlan(st.index, v.vid);
   }
 
   vlans(port: Port): PortVlans {
@@ -473,7 +501,7 @@ export class Bridge {
     const stats = ing.stats;
     stats.rx++;
     if (ing.ingressMirrors.length !== 0) for (const m of ing.ingressMirrors) m.send(frame, MIRROR_OPTS);
-    const len = frame.byteLength;
+    const len = frame.length;
     if (len < 14) {
       this.#drop(ing, "malformed");
       return;
@@ -537,12 +565,30 @@ export class Bridge {
     }
     const now = this.sim.now;
     const stpState = ing.stpState;
+    const fdb = this.#fdb;
     if (ing.learning && stpState !== StpState.Discarding) {
-      const src =
-        ((s0 << 8) | frame[7]) * 0x1_0000_0000 +
-        ((frame[8] << 24) >>> 0) +
-        ((frame[9] << 16) | (frame[10] << 8) | frame[11]);
-      if (this.#fdb.learn(vid, src as Mac, ing.index, now, ing.maxLearned) === "limit") stats.notLearned++;
+      const shi = (s0 << 8) | frame[7];
+      const slo = (frame[8] << 24) | (frame[9] << 16) | (frame[10] << 8) | frame[11];
+      const c = ing.srcEntry;
+      if (
+        c !== null &&
+        ing.srcVersion === fdb.version &&
+        ing.srcLo === slo &&
+        ing.srcHi === shi &&
+        ing.srcVid === vid &&
+        c.port === ing.index &&
+        !fdb.expired(c, now)
+      ) {
+        c.updated = now; // what learn() does for a live dynamic entry on this port ("refreshed")
+      } else {
+        const src = shi * 0x1_0000_0000 + (slo >>> 0);
+        if (fdb.learn(vid, src as Mac, ing.index, now, ing.maxLearned) === "limit") stats.notLearned++;
+        ing.srcEntry = fdb.lastLearned;
+        ing.srcVersion = fdb.version;
+        ing.srcHi = shi;
+        ing.srcLo = slo;
+        ing.srcVid = vid;
+      }
     }
     if (linkLocal) {
       this.#drop(ing, "link-local");
@@ -563,12 +609,25 @@ export class Bridge {
       this.#flood(frame, ing, vid, bcast ? FloodKind.Broadcast : FloodKind.Multicast);
       return;
     }
-    const dst =
-      ((d0 << 8) | frame[1]) * 0x1_0000_0000 +
-      ((frame[2] << 24) >>> 0) +
-      ((frame[3] << 16) | (frame[4] << 8) | frame[5]);
-    const e = this.#fdb.lookup(vid * MAC_SPACE + dst, now);
-    if (e === undefined) {
+    const dhi = (d0 << 8) | frame[1];
+    const dlo = (frame[2] << 24) | (frame[3] << 16) | (frame[4] << 8) | frame[5];
+    let e = ing.dstEntry;
+    if (
+      e === null ||
+      ing.dstVersion !== fdb.version ||
+      ing.dstLo !== dlo ||
+      ing.dstHi !== dhi ||
+      ing.dstVid !== vid ||
+      fdb.expired(e, now)
+    ) {
+      e = fdb.lookup(vid, dhi * 0x1_0000_0000 + (dlo >>> 0), now) ?? null;
+      ing.dstEntry = e;
+      ing.dstVersion = fdb.version;
+      ing.dstHi = dhi;
+      ing.dstLo = dlo;
+      ing.dstVid = vid;
+    }
+    if (e === null) {
       this.#flood(frame, ing, vid, FloodKind.Unicast);
       return;
     }
@@ -638,7 +697,7 @@ export class Bridge {
 }
 
 function stripOuter(frame: Uint8Array): Uint8Array {
-  const out = new Uint8Array(frame.byteLength - 4);
+  const out = new Uint8Array(frame.length - 4);
   out.set(frame.subarray(0, 12), 0);
   out.set(frame.subarray(16), 12);
   return out;
@@ -652,7 +711,7 @@ function retag(frame: Uint8Array, tci: number): Uint8Array {
 }
 
 function insertTag(frame: Uint8Array, tpid: number, tci: number): Uint8Array {
-  const out = new Uint8Array(frame.byteLength + 4);
+  const out = new Uint8Array(frame.length + 4);
   out.set(frame.subarray(0, 12), 0);
   out[12] = tpid >>> 8;
   out[13] = tpid & 0xff;

@@ -1,20 +1,15 @@
 import type { SimTime } from "../sim/time.js";
 import type { Mac } from "../wire/addr.js";
 
-/** 2^48: FDB keys are `vid * MAC_SPACE + mac`, exact in a double (4095 * 2^48 + 2^48 < 2^53). */
-export const MAC_SPACE = 0x1_0000_0000_0000;
-
-/** The FDB key of (VLAN, MAC). VLAN 0 is the one domain of a bridge without VLAN filtering. */
-export function fdbKey(vid: number, mac: Mac | number): number {
-  return vid * MAC_SPACE + mac;
-}
-
 /**
- * One forwarding entry. `port` is an index the owner gives (the bridge's port number). Entries are
+ * One forwarding entry, keyed by (VLAN, MAC). VLAN 0 is the one domain of a bridge without VLAN
+ * filtering. (One number cannot hold both exactly: a VID needs 12 bits beside the MAC's 48, and a double
+ * is exact only to 2^53 — `vid * 2^48 + mac` made MACs differing in their low bits collide in every
+ * VLAN from 32 up. So the table is a map per VLAN, each keyed by the MAC as a number.)
+ * `port` is an index the owner gives (the bridge's port number). Entries are
  * updated in place on refresh, so learning a known MAC allocates nothing.
  */
 export interface FdbEntry {
-  readonly key: number;
   readonly mac: Mac;
   readonly vid: number;
   port: number;
@@ -22,6 +17,8 @@ export interface FdbEntry {
   readonly isStatic: boolean;
   /** Simulated time of the last frame from this MAC (or of the entry's creation). */
   updated: SimTime;
+  /** Creation order across the whole table (listing order: insertion order, as one Map would give). */
+  readonly order: number;
 }
 
 export type LearnResult = "refreshed" | "moved" | "learned" | "limit" | "static";
@@ -36,29 +33,56 @@ export interface FdbOptions {
 }
 
 /**
- * The forwarding database: a Map from (VLAN, MAC) key to entry, in insertion order. Ageing is lazy —
+ * The forwarding database: per VLAN, a Map from MAC to entry; listed in insertion order. Ageing is lazy —
  * `lookup` and `learn` treat an expired entry as absent (like ns-3's learning bridge) — and a sweep of
  * all expired entries runs when a new entry is inserted and `sweepInterval` has passed since the last,
  * so the table stays bounded without any timer.
  */
 export class Fdb {
-  readonly #map = new Map<number, FdbEntry>();
+  /** VLAN → MAC → entry. VLAN 0's table (no filtering: every frame) is also held directly. */
+  readonly #byVid = new Map<number, Map<number, FdbEntry>>();
+  readonly #vid0 = new Map<number, FdbEntry>();
+  #size = 0;
+  #order = 0;
   /** Dynamic entries per port index. */
   readonly #perPort: number[] = [];
   #dynamic = 0;
   #nextSweep = 0;
+  #version = 0;
+  /** The entry the last `learn` refreshed, moved or created (null after "limit" or "static"). */
+  lastLearned: FdbEntry | null = null;
   ageingTime: SimTime;
   maxLearned: number;
   sweepInterval: SimTime;
 
   constructor(opts: FdbOptions) {
+    this.#byVid.set(0, this.#vid0);
     this.ageingTime = opts.ageingTime;
     this.maxLearned = opts.maxLearned;
     this.sweepInterval = opts.sweepInterval;
   }
 
+  /**
+   * Bumped whenever an entry is added or removed: an entry a caller found for a key is still that
+   * key's entry while the version is unchanged (the bridge's per-port caches rely on it).
+   */
+  get version(): number {
+    return this.#version;
+  }
+
   get size(): number {
-    return this.#map.size;
+    return this.#size;
+  }
+
+  /** The table of `vid` (created on first use when `create`). */
+  #table(vid: number, create: boolean): Map<number, FdbEntry> | undefined {
+    if (vid === 0) return this.#vid0;
+    let t = this.#byVid.get(vid);
+    if (t === undefined && create) {
+      t = new Map();
+      this.#byVid.set(vid, t);
+    }
+    return t;
   }
 
   /** Dynamic (learned) entries, expired-but-not-swept ones included. */
@@ -74,9 +98,9 @@ export class Fdb {
     return !e.isStatic && this.ageingTime > 0 && e.updated + this.ageingTime <= now;
   }
 
-  /** The live entry for `key`, or undefined (an expired entry is removed on the way). */
-  lookup(key: number, now: SimTime): FdbEntry | undefined {
-    const e = this.#map.get(key);
+  /** The live entry for (`vid`, `mac`), or undefined (an expired entry is removed on the way). */
+  lookup(vid: number, mac: Mac | number, now: SimTime): FdbEntry | undefined {
+    const e = (vid === 0 ? this.#vid0 : this.#byVid.get(vid))?.get(mac);
     if (e === undefined) return undefined;
     if (this.expired(e, now)) {
       this.#remove(e);
@@ -90,13 +114,15 @@ export class Fdb {
    * Returns what happened; "limit" means the MAC was not learned (MAC-flooding protection).
    */
   learn(vid: number, mac: Mac, port: number, now: SimTime, portLimit: number): LearnResult {
-    const key = vid * MAC_SPACE + mac;
-    const e = this.#map.get(key);
+    const table = this.#table(vid, true)!;
+    const e = table.get(mac);
+    this.lastLearned = null;
     if (e !== undefined) {
       if (e.isStatic) return "static";
       if (this.expired(e, now)) this.#remove(e);
       else if (e.port === port) {
         e.updated = now;
+        this.lastLearned = e;
         return "refreshed";
       } else {
         if ((this.#perPort[port] ?? 0) >= portLimit) return "limit";
@@ -104,6 +130,7 @@ export class Fdb {
         this.#perPort[port] = (this.#perPort[port] ?? 0) + 1;
         e.port = port;
         e.updated = now;
+        this.lastLearned = e;
         return "moved";
       }
     }
@@ -118,7 +145,11 @@ export class Fdb {
         return "limit";
       }
     }
-    this.#map.set(key, { key, mac, vid, port, isStatic: false, updated: now });
+    const n: FdbEntry = { mac, vid, port, isStatic: false, updated: now, order: this.#order++ };
+    table.set(mac, n);
+    this.#size++;
+    this.#version++;
+    this.lastLearned = n;
     this.#dynamic++;
     this.#perPort[port] = (this.#perPort[port] ?? 0) + 1;
     return "learned";
@@ -126,15 +157,17 @@ export class Fdb {
 
   /** Adds (or replaces) a static entry. */
   addStatic(vid: number, mac: Mac, port: number, now: SimTime): void {
-    const key = vid * MAC_SPACE + mac;
-    const old = this.#map.get(key);
+    const table = this.#table(vid, true)!;
+    const old = table.get(mac);
     if (old) this.#remove(old);
-    this.#map.set(key, { key, mac, vid, port, isStatic: true, updated: now });
+    table.set(mac, { mac, vid, port, isStatic: true, updated: now, order: this.#order++ });
+    this.#size++;
+    this.#version++;
   }
 
   /** Removes the entry for (vid, mac); true if there was one. */
   delete(vid: number, mac: Mac): boolean {
-    const e = this.#map.get(vid * MAC_SPACE + mac);
+    const e = this.#table(vid, false)?.get(mac);
     if (!e) return false;
     this.#remove(e);
     return true;
@@ -142,9 +175,19 @@ export class Fdb {
 
   /** Removes every dynamic entry on `port` (a port leaving the bridge, `bridge fdb flush dev P`). */
   flushPort(port: number, includeStatic = false): void {
-    for (const e of this.#map.values()) {
-      if (e.port === port && (includeStatic || !e.isStatic)) this.#remove(e);
+    for (const t of this.#byVid.values()) {
+      for (const e of t.values()) if (e.port === port && (includeStatic || !e.isStatic)) this.#remove(e);
     }
+  }
+
+  /**
+   * Removes the dynamic entries learned on `port` in `vid` (Linux nbp_vlan_delete →
+   * br_fdb_delete_by_port(br, p, vid, 0): static entries stay).
+   */
+  flushPortVlan(port: number, vid: number): void {
+    const t = this.#table(vid, false);
+    if (t === undefined) return;
+    for (const e of t.values()) if (e.port === port && !e.isStatic) this.#remove(e);
   }
 
   /** Removes expired entries; returns how many. */
@@ -152,10 +195,12 @@ export class Fdb {
     this.#nextSweep = now + this.sweepInterval;
     if (this.ageingTime === 0 || this.#dynamic === 0) return 0;
     let n = 0;
-    for (const e of this.#map.values()) {
-      if (this.expired(e, now)) {
-        this.#remove(e);
-        n++;
+    for (const t of this.#byVid.values()) {
+      for (const e of t.values()) {
+        if (this.expired(e, now)) {
+          this.#remove(e);
+          n++;
+        }
       }
     }
     return n;
@@ -164,11 +209,15 @@ export class Fdb {
   /** Live entries in insertion order (expired ones are swept first). */
   entries(now: SimTime): FdbEntry[] {
     this.sweep(now);
-    return [...this.#map.values()];
+    const all: FdbEntry[] = [];
+    for (const t of this.#byVid.values()) for (const e of t.values()) all.push(e);
+    return all.sort((a, b) => a.order - b.order);
   }
 
   #remove(e: FdbEntry): void {
-    this.#map.delete(e.key);
+    this.#table(e.vid, false)?.delete(e.mac);
+    this.#size--;
+    this.#version++;
     if (!e.isStatic) {
       this.#dynamic--;
       this.#perPort[e.port]--;

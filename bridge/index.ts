@@ -8,7 +8,7 @@ export {
   type FdbRow,
   type MirrorOptions,
 } from "./bridge.js";
-export { Fdb, type FdbEntry, type FdbOptions, fdbKey, type LearnResult, MAC_SPACE } from "./fdb.js";
+export { Fdb, type FdbEntry, type FdbOptions, type LearnResult } from "./fdb.js";
 export {
   pathCostForSpeed,
   Rstp,

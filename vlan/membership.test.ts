@@ -32,6 +32,12 @@ describe("VLAN membership (Linux `bridge vlan` semantics)", () => {
     expect(m.pvid).toBe(10);
     expect(m.isMember(20)).toBe(true);
     expect(m.isUntagged(20)).toBe(false);
+    // Linux __vlan_add_flags: re-adding the PVID's VLAN without `pvid` takes the PVID away (checked
+    // against the Linux 6.1 bridge in test/vm/vlan.test.ts, "membership changed at run time").
+    m.add(10, { untagged: true });
+    expect(m.pvid).toBe(0);
+    m.add(10, { pvid: true, untagged: true });
+    expect(m.pvid).toBe(10);
     m.delete(10);
     expect(m.pvid).toBe(0);
     expect(m.list()).toEqual({

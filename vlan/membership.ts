@@ -80,17 +80,21 @@ export class VlanMembership {
     this.#flags.fill(0);
     this.#order.length = 0;
     for (const v of cfg.vlans) this.add(v.vid, { untagged: v.untagged });
-    this.pvid = cfg.pvid;
     if (cfg.pvid !== 0 && !this.isMember(cfg.pvid)) this.add(cfg.pvid, { untagged: false });
+    this.pvid = cfg.pvid;
   }
 
-  /** `bridge vlan add dev P vid V [pvid] [untagged]` (re-adding replaces the flags, as Linux). */
+  /**
+   * `bridge vlan add dev P vid V [pvid] [untagged]`. Re-adding replaces the flags, as Linux
+   * (__vlan_add_flags): without `pvid`, a VLAN that was the PVID stops being it; without `untagged`,
+   * it egresses tagged.
+   */
   add(vid: number, opts: { pvid?: boolean; untagged?: boolean } = {}): void {
     checkVid(vid);
     if (this.#flags[vid] === 0) this.#order.push(vid);
     this.#flags[vid] = MEMBER | (opts.untagged ? UNTAGGED : 0);
     if (opts.pvid) this.pvid = vid;
-    else if (this.pvid === vid && opts.pvid === false) this.pvid = 0;
+    else if (this.pvid === vid) this.pvid = 0;
   }
 
   /** `bridge vlan del dev P vid V` (removing the PVID's VLAN clears the PVID, as Linux). */

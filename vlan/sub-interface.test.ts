@@ -55,6 +55,24 @@ describe("VLAN sub-interfaces (Linux `ip link add link eth0 name eth0.10 type vl
     expect(demux.get(10)?.counters.rxPackets).toBe(1);
   });
 
+  it("a priority-tagged frame (VID 0) reaches the parent's stack untagged, as Linux (the VLAN oracle guest)", () => {
+    const { sim, parent, peer } = pair();
+    const demux = new VlanDemux(parent);
+    const got: Uint8Array[] = [];
+    demux.add(10).onReceive(() => {
+      throw new Error("not for eth0.10");
+    });
+    demux.untagged.onReceive((f) => got.push(f));
+    const plain = frame(MAC_BROADCAST, mac(3), { mark: 9 });
+    peer.send(frame(MAC_BROADCAST, mac(3), { mark: 9, tags: [dot1q(0, 5)] }), { allowedTags: 1 });
+    peer.send(frame(MAC_BROADCAST, mac(3), { mark: 9, tags: [dot1ad(0)] }), { allowedTags: 1 });
+    // VID 0 outside, a real tag inside: only the priority tag goes.
+    peer.send(frame(MAC_BROADCAST, mac(3), { tags: [dot1q(0), dot1q(10)] }), { allowedTags: 2 });
+    sim.run();
+    expect(got.slice(0, 2)).toEqual([plain, plain]);
+    expect(walkVlanTags(got[2]).tags.map((t) => t.vid)).toEqual([10]);
+  });
+
   it("a host with eth0.10 and eth0.20 on a bridge trunk reaches access hosts of both VLANs", () => {
     const sim = new Simulator();
     const br = new Bridge(sim, "br0", { vlanFiltering: true });

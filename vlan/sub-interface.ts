@@ -18,7 +18,8 @@ const SEND_ONE_TAG = { allowedTags: 1 } as const;
  * VLAN sub-interfaces on one parent Port (Linux `eth0.10`): takes over the parent's receive handler
  * and demultiplexes by the outer tag. A frame tagged (TPID, VID) of a sub-interface loses that one tag
  * and is delivered to the child Port (inner tags stay: they are payload); untagged frames, and tagged
- * ones no sub-interface claims, go to the `untagged` child (the parent's own stack, like `eth0`). A frame
+ * ones no sub-interface claims, go to the `untagged` child (the parent's own stack, like `eth0`) — a
+ * priority tag (VID 0, either TPID) removed, as Linux does; other tags kept (so a stack drops them). A frame
  * sent on a child gets the tag pushed (a new buffer) and leaves through the parent.
  */
 export class VlanDemux {
@@ -73,14 +74,25 @@ export class VlanDemux {
         const vid = ((frame[14] & 0x0f) << 8) | frame[15];
         const sub = this.#subs.get(tpid * 0x1000 + vid);
         if (sub) {
-          const out = new Uint8Array(frame.byteLength - 4);
-          out.set(frame.subarray(0, 12), 0);
-          out.set(frame.subarray(16), 12);
-          sub.port.deliver(out);
+          sub.port.deliver(stripOuterTag(frame));
+          return;
+        }
+        if (vid === 0) {
+          // A priority tag (VID 0): Linux (__netif_receive_skb_core, after vlan_do_receive finds no
+          // device) clears it and the parent handles the frame as untagged.
+          this.untagged.deliver(stripOuterTag(frame));
           return;
         }
       }
     }
     this.untagged.deliver(frame);
   }
+}
+
+/** The frame without its outer 4-byte tag (a new buffer). */
+function stripOuterTag(frame: Uint8Array): Uint8Array {
+  const out = new Uint8Array(frame.byteLength - 4);
+  out.set(frame.subarray(0, 12), 0);
+  out.set(frame.subarray(16), 12);
+  return out;
 }

@@ -98,15 +98,46 @@ describe("VLAN-aware bridge (Linux vlan_filtering 1, br_vlan.c)", () => {
   });
 
   it("known unicast to a port outside the VLAN is dropped, not flooded", () => {
+    // Only a static entry outlives its port leaving the VLAN (Linux keeps static entries on
+    // `bridge vlan del`; br_forward → should_deliver fails → dropped).
     const { sim, br, hosts } = vlanBridge([trunk([10, 20]), access(10), access(20)]);
-    hosts[1].sendTo(MAC_BROADCAST);
-    sim.run();
-    whoGot(hosts);
+    br.addStatic(hosts[1].mac, br.ports[1], 10);
     br.vlanDel(br.ports[1], 10);
     hosts[0].sendTo(hosts[1].mac, { tags: [dot1q(10)] });
     sim.run();
     expect(whoGot(hosts)).toEqual([]);
     expect(br.portStats(br.ports[0]).drops.get("vlan-filtered")).toBe(1);
+  });
+
+  it("`bridge vlan del` forgets what the port learned in that VLAN; re-adding without pvid drops the PVID", () => {
+    // Linux nbp_vlan_delete → br_fdb_delete_by_port(br, p, vid, 0); __vlan_add_flags clears the PVID of
+    // a VLAN re-added without `pvid` (both checked against Linux 6.1 in test/vm/vlan.test.ts).
+    const { sim, br, hosts } = vlanBridge([access(10), access(10), trunk([10, 20])]);
+    hosts[1].sendTo(MAC_BROADCAST);
+    hosts[1].sendTo(MAC_BROADCAST, { tags: [dot1q(20)] }); // not a member of 20: dropped, not learned
+    sim.run();
+    whoGot(hosts);
+    br.vlanDel(br.ports[1], 10);
+    expect(br.fdbShow().map((r) => r.mac)).toEqual([]);
+    hosts[0].sendTo(hosts[1].mac);
+    sim.run();
+    expect(whoGot(hosts)).toEqual(["h3"]); // flooded in VLAN 10, not dropped
+    br.vlanAdd(br.ports[1], 10, { pvid: true, untagged: true });
+    hosts[0].sendTo(hosts[1].mac);
+    sim.run();
+    expect(whoGot(hosts)).toEqual(["h2", "h3"]); // still unknown: flooded
+    br.vlanAdd(br.ports[0], 10, { untagged: true });
+    expect(br.vlans(br.ports[0]).pvid).toBe(0);
+    hosts[0].sendTo(MAC_BROADCAST);
+    sim.run();
+    expect(whoGot(hosts)).toEqual([]);
+    expect(br.portStats(br.ports[0]).drops.get("vlan-filtered")).toBe(1);
+    // setVlans: leaving a VLAN forgets it too.
+    hosts[2].sendTo(MAC_BROADCAST, { tags: [dot1q(10)] });
+    sim.run();
+    expect(br.fdbShow().some((r) => r.port === "p3")).toBe(true);
+    br.setVlans(br.ports[2], trunk([20]));
+    expect(br.fdbShow().some((r) => r.port === "p3")).toBe(false);
   });
 
   it("double tagging: a frame tagged with the native VLAN outside stays in the native VLAN (inner tag is payload)", () => {
