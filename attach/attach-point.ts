@@ -8,6 +8,7 @@
  * Nothing here throws out of an I/O callback: bad input is counted, and a stream that cannot be framed any
  * more is closed with one log line (the peer may reconnect).
  */
+import type { FlowControl } from "./flow.js";
 import { maxFrameLenFor } from "./framing.js";
 
 /** What an attach point is, in QEMU's words. */
@@ -92,6 +93,12 @@ export interface AttachOptions {
    * frames are dropped as "tx-queue-full", as a TAP's txqueuelen (default 4 MiB: ~60 k small frames).
    */
   readonly txQueueBytes?: number;
+  /**
+   * Bytes waiting for the peer above which the peer counts as slow to read, and the attach point's flow
+   * group (flow.ts) holds the other members' input back until the queue has drained (default: a quarter
+   * of `txQueueBytes`, at most 1 MiB).
+   */
+  readonly highWaterBytes?: number;
 }
 
 export function stderrLog(line: string): void {
@@ -103,7 +110,10 @@ export abstract class AttachPoint {
   readonly maxFrameLen: number;
   protected readonly log: AttachLog;
   protected readonly txQueueBytes: number;
+  protected readonly highWaterBytes: number;
   #state: AttachState = "waiting";
+  #flow: FlowControl | null = null;
+  #congested = false;
   #onFrame: AttachFrameHandler | null = null;
   #onCarrier: AttachCarrierHandler | null = null;
 
@@ -116,6 +126,10 @@ export abstract class AttachPoint {
     this.maxFrameLen = maxFrameLenFor(opts.mtu ?? 1500);
     this.log = opts.log ?? stderrLog;
     this.txQueueBytes = opts.txQueueBytes ?? 4 * 1024 * 1024;
+    this.highWaterBytes = Math.max(
+      1,
+      Math.min(this.txQueueBytes, opts.highWaterBytes ?? Math.min(1024 * 1024, this.txQueueBytes >> 2)),
+    );
   }
 
   /** Where it listens or what it is connected to, for messages: `unix:/run/vm1.sock`, `tcp:127.0.0.1:5000`. */
@@ -143,6 +157,38 @@ export abstract class AttachPoint {
 
   /** Writes out frames waiting in a batch (they are also flushed on their own, once per I/O turn). */
   flush(): void {}
+
+  /** The peer is slow to read: more than `highWaterBytes` wait for it (flow control, flow.ts). */
+  get congested(): boolean {
+    return this.#congested;
+  }
+
+  /**
+   * Stops reading from the peer (its writes block, nothing is lost) until `resumeInput`: what QEMU does to
+   * a sender whose receiver cannot take more. Called by the flow group; a backend that cannot pause its
+   * input (datagrams, TAP) ignores it.
+   */
+  pauseInput(): void {}
+
+  /** Reads from the peer again (see `pauseInput`). */
+  resumeInput(): void {}
+
+  /** @internal Set by FlowControl.add/remove. */
+  setFlowControl(flow: FlowControl | null): void {
+    this.#flow = flow;
+  }
+
+  /** @internal The flow group's lines about this attach point go to its log. */
+  flowLog(line: string): void {
+    this.log(`attach ${line}`);
+  }
+
+  /** @internal Backends: the queue for the peer went above the high mark (true) or drained (false). */
+  protected setCongested(on: boolean): void {
+    if (this.#congested === on) return;
+    this.#congested = on;
+    this.#flow?.congestion(this, on);
+  }
 
   /** Closes for good: the peer's connection, the listening socket (and its socket file). */
   abstract close(): Promise<void>;

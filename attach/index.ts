@@ -20,6 +20,7 @@ export {
   stderrLog,
 } from "./attach-point.js";
 export { DgramAttach, type DgramAttachOptions } from "./dgram.js";
+export { FlowControl, type FlowControlOptions, type FlowStats } from "./flow.js";
 export {
   type DatagramProblem,
   datagramProblem,
@@ -55,5 +56,6 @@ export {
   type StreamListen,
   StreamServerAttach,
   spawnAttached,
+  spawnWithStreams,
 } from "./stream.js";
 export { TapAttach, type TapAttachOptions, TapError, tapUnavailableReason } from "./tap.js";

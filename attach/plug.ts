@@ -3,6 +3,7 @@
  * enter at the driver's current instant (`driver.inject`); frames for the peer leave as the simulator
  * produces them. Carrier is the attach point's business: while no peer is connected its `send` drops and
  * counts (outside the simulator, so a recorded session replays the same with or without the peer).
+ * The attach point joins the driver's flow group (flow.ts): a slow peer holds the others' input back.
  */
 import type { Tap } from "../netdev/index.js";
 import type { AttachPoint } from "./attach-point.js";
@@ -20,11 +21,15 @@ export function plug(
   ap.onFrame((frame) => {
     driver.inject(into, frame);
   });
+  driver.flow.add(ap);
   return {
     toPeer: (frame) => {
       ap.send(frame);
     },
-    unplug: () => ap.onFrame(null),
+    unplug: () => {
+      ap.onFrame(null);
+      driver.flow.remove(ap);
+    },
   };
 }
 

@@ -19,6 +19,7 @@
  */
 import type { Simulator } from "../sim/simulator.js";
 import type { SimTime } from "../sim/time.js";
+import { FlowControl, type FlowControlOptions } from "./flow.js";
 
 export interface RealtimeOptions {
   /** Wall clock in ns (default `process.hrtime.bigint`); tests pass a clock of their own. */
@@ -27,6 +28,8 @@ export interface RealtimeOptions {
   readonly tickMs?: number;
   /** Events per slice before yielding to I/O when behind (default 20000). */
   readonly sliceEvents?: number;
+  /** The flow group of the attach points plugged in through this driver (flow.ts). */
+  readonly flow?: FlowControlOptions;
 }
 
 export interface RealtimeStats {
@@ -42,6 +45,8 @@ export interface RealtimeStats {
 
 export class RealtimeDriver {
   readonly stats: RealtimeStats = { injections: 0, runs: 0, events: 0, maxLag: 0 };
+  /** Back-pressure between the attach points plugged in through this driver (`plug` adds them). */
+  readonly flow: FlowControl;
   readonly #sim: Simulator;
   readonly #clock: () => bigint;
   readonly #tickMs: number;
@@ -65,6 +70,7 @@ export class RealtimeDriver {
     this.#clock = opts.clock ?? process.hrtime.bigint;
     this.#tickMs = Math.max(0, opts.tickMs ?? 1000);
     this.#slice = Math.max(1, opts.sliceEvents ?? 20_000);
+    this.flow = new FlowControl(opts.flow);
   }
 
   get sim(): Simulator {
@@ -84,9 +90,10 @@ export class RealtimeDriver {
     this.#pump();
   }
 
-  /** Stops the timers (the simulator keeps its state and time). */
+  /** Stops the timers (the simulator keeps its state and time) and the flow group's hold on its members. */
   stop(): void {
     this.#running = false;
+    this.flow.close();
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#timer = null;

@@ -14,7 +14,10 @@
  * by the end of the stream, closes that connection with one log line (QEMU closes its side of a stream the
  * same way on a bad length); the rest of the network keeps running.
  *
- * Writes are batched: frames sent in one I/O turn go out in one `write` (StreamBatch).
+ * Writes are batched: frames sent in one I/O turn go out in one `write` (StreamBatch). When more than
+ * `highWaterBytes` wait for a peer, its attach point is congested and its flow group (flow.ts) stops
+ * reading from the other peers until the queue has drained (QEMU's back-pressure); `pauseInput` stops
+ * reading from this peer (the kernel's socket buffer fills and the peer's writes block).
  */
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import { lstatSync, unlinkSync } from "node:fs";
@@ -32,6 +35,7 @@ abstract class StreamAttach extends AttachPoint {
   readonly #decoder: StreamDecoder;
   readonly #batch = new StreamBatch();
   #flushScheduled = false;
+  #inputPaused = false;
   protected closing = false;
   readonly #flushSoon = (): void => this.flush();
 
@@ -60,6 +64,11 @@ abstract class StreamAttach extends AttachPoint {
       const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       const err = this.#decoder.push(bytes);
       if (err) this.#garbled(socket, err);
+    });
+    if (this.#inputPaused) socket.pause();
+    // Everything written has left for the kernel: the peer is reading again.
+    socket.on("drain", () => {
+      if (socket === this.#socket) this.setCongested(false);
     });
     socket.on("error", (e: NodeJS.ErrnoException) => {
       if (socket !== this.#socket) return;
@@ -92,12 +101,28 @@ abstract class StreamAttach extends AttachPoint {
     this.#peer = "";
     this.#batch.take(); // frames for a peer that left are lost with it
     socket.destroy();
+    this.setCongested(false);
     this.setState(this.closing ? "closed" : "waiting");
     if (!this.closing) this.peerLost();
   }
 
   /** What a subclass does when the peer went away (listen again, reconnect, or close for good). */
   protected abstract peerLost(): void;
+
+  /** Bytes waiting for the peer: in Node's socket buffer and in the batch being filled. */
+  #backlog(s: Socket): number {
+    return s.writableLength + this.#batch.bytes;
+  }
+
+  override pauseInput(): void {
+    this.#inputPaused = true;
+    this.#socket?.pause();
+  }
+
+  override resumeInput(): void {
+    this.#inputPaused = false;
+    this.#socket?.resume();
+  }
 
   send(frame: Uint8Array): boolean {
     const s = this.#socket;
@@ -106,10 +131,13 @@ abstract class StreamAttach extends AttachPoint {
       return false;
     }
     const batch = this.#batch;
-    if (s.writableLength + batch.bytes + 4 + frame.byteLength > this.txQueueBytes) {
+    const backlog = this.#backlog(s) + 4 + frame.byteLength;
+    if (backlog > this.txQueueBytes) {
+      // The peer stopped reading for long (or the simulated network alone sends faster than it reads).
       this.counters.dropTx("tx-queue-full");
       return false;
     }
+    if (backlog > this.highWaterBytes) this.setCongested(true);
     batch.add(frame);
     this.counters.txFrames++;
     this.counters.txBytes += frame.byteLength;
@@ -124,7 +152,10 @@ abstract class StreamAttach extends AttachPoint {
   override flush(): void {
     this.#flushScheduled = false;
     const b = this.#batch.take();
-    if (b !== null && this.#socket !== null) this.#socket.write(b);
+    const s = this.#socket;
+    // A write Node takes without queueing past its own mark: the peer is reading.
+    if (b === null || s === null) return;
+    if (s.write(b) && this.congested) this.setCongested(false);
   }
 
   /** Ends the current connection (frames already batched are written first). */
@@ -372,14 +403,39 @@ export function spawnAttached(
 ): { readonly child: ChildProcess; readonly attach: StreamFdAttach } {
   const fd = opts.fd ?? 3;
   if (!Number.isInteger(fd) || fd < 3) throw new Error(`spawnAttached: fd must be 3 or more, got ${fd}`);
+  const { child, attaches } = spawnWithStreams([name], command, args, { ...opts, fd });
+  return { child, attach: attaches[0] };
+}
+
+/**
+ * Starts `command` with one socket pair end per name as its fds `fd`, `fd + 1`, … (default 3, 4, …: a
+ * QEMU with one `-netdev stream,addr.type=fd,addr.str=N` per NIC) and returns an attach point on each
+ * other end, in order. With `paused`, the attach points do not read until `resumeInput()` (so nothing
+ * arrives before the caller has plugged them in).
+ */
+export function spawnWithStreams(
+  names: readonly string[],
+  command: string,
+  args: readonly string[],
+  opts: SpawnAttachedOptions & { readonly paused?: boolean } = {},
+): { readonly child: ChildProcess; readonly attaches: readonly StreamFdAttach[] } {
+  const first = opts.fd ?? 3;
+  if (!Number.isInteger(first) || first < 3)
+    throw new Error(`spawnWithStreams: fd must be 3 or more, got ${first}`);
   const base = opts.spawn?.stdio012 ?? ["ignore", "inherit", "inherit"];
   const stdio: ("inherit" | "ignore" | "pipe")[] = [...base];
-  while (stdio.length < fd) stdio.push("ignore");
-  stdio.push("pipe");
+  while (stdio.length < first) stdio.push("ignore");
+  for (const _ of names) stdio.push("pipe");
   const { stdio012: _ignored, ...spawnOpts } = opts.spawn ?? {};
   const child = spawn(command, [...args], { ...spawnOpts, stdio });
-  const end = child.stdio[fd];
-  if (!(end instanceof Socket)) throw new Error(`spawnAttached: no socket for fd ${fd} of ${command}`);
-  const attach = new StreamFdAttach(name, end, `fd ${fd} of ${command} (pid ${child.pid ?? "?"})`, opts);
-  return { child, attach };
+  const attaches = names.map((name, i) => {
+    const fd = first + i;
+    const end = child.stdio[fd];
+    if (!(end instanceof Socket)) throw new Error(`spawnWithStreams: no socket for fd ${fd} of ${command}`);
+    if (opts.paused) end.pause();
+    const ap = new StreamFdAttach(name, end, `fd ${fd} of ${command} (pid ${child.pid ?? "?"})`, opts);
+    if (opts.paused) ap.pauseInput();
+    return ap;
+  });
+  return { child, attaches };
 }

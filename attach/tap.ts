@@ -23,6 +23,10 @@ interface TapAddon {
     onFrames: (frames: Uint8Array[]) => void,
   ): { readonly handle: object; readonly name: string };
   write(handle: object, frame: Uint8Array): number;
+  /** SIOCSIFHWADDR on the tun fd; 0 or an errno (absent in an addon built before it existed). */
+  setMac?(handle: object, mac: Uint8Array): number;
+  pause?(handle: object): void;
+  resume?(handle: object): void;
   close(handle: object): void;
 }
 
@@ -129,6 +133,29 @@ export class TapAttach extends AttachPoint {
   /** The kernel's name for the device. */
   get ifname(): string {
     return this.#ifname;
+  }
+
+  /**
+   * Gives the device the MAC `mac` (6 bytes), as QEMU's `mac=` does for a guest: the kernel's stack then
+   * answers with the address the topology (DHCP reservations, the NIC's filter) knows. TapError if refused.
+   */
+  setMac(mac: Uint8Array): void {
+    const set = this.#addon.setMac;
+    if (set === undefined)
+      throw new TapError(
+        `${this.name}: the TAP addon is too old to set a MAC (rebuild: node attach/native/build.mjs)`,
+      );
+    const err = set(this.#handle, mac);
+    if (err !== 0) throw new TapError(`${this.name}: cannot set the MAC of ${this.address}: errno ${err}`);
+  }
+
+  /** Stops reading the device (the kernel queues, then drops, as for any slow reader of a TAP). */
+  override pauseInput(): void {
+    if (!this.#closed) this.#addon.pause?.(this.#handle);
+  }
+
+  override resumeInput(): void {
+    if (!this.#closed) this.#addon.resume?.(this.#handle);
   }
 
   #frames(frames: Uint8Array[]): void {

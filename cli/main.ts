@@ -27,7 +27,7 @@ function stderrLine(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-const COMMANDS = ["inspect", "convert", "run", "replay", "serve"] as const;
+const COMMANDS = ["inspect", "convert", "run", "replay", "serve", "vm"] as const;
 
 /** An unknown first word is an unknown command (yargs alone would call it an "unknown argument"). */
 function checkCommand(argv: string[]): void {
@@ -55,6 +55,7 @@ const KNOWN_OPTIONS: Record<
     withValue: ["topology", "topo", "into", "speed", "at", "rewrite-mac", "seed", "duration", "capture-dir"],
   },
   serve: { flags: [], withValue: ["topo", "listen", "record", "attach", "seed", "duration"] },
+  vm: { flags: ["dry-run"], withValue: ["topo", "record", "seed", "duration"] },
 };
 
 /**
@@ -378,6 +379,65 @@ async function main(rawArgv: string[]): Promise<number> {
             { out, err: stderrLine },
           );
           out.flush();
+        }),
+    )
+    .command(
+      "vm [topology]",
+      "run a topology in real time and launch a QEMU for each VM with a qemu: block, its NICs on inherited fds; the session is recorded for vnet replay",
+      (y) =>
+        y
+          .positional("topology", {
+            type: "string",
+            describe: "topology file (YAML) with qemu: blocks in vms:",
+          })
+          .option("topo", {
+            type: "string",
+            requiresArg: true,
+            describe: "a generated topology: linear,N or star,N[,MODE]",
+          })
+          .option("record", {
+            type: "string",
+            requiresArg: true,
+            describe:
+              "the session directory: captures, edges.pcapng, run.json, vms.json (default ./vnet-NAME)",
+          })
+          .option("seed", {
+            type: "string",
+            requiresArg: true,
+            describe: "random seed (default: the file's, else 1)",
+          })
+          .option("duration", {
+            type: "string",
+            requiresArg: true,
+            describe:
+              "stop the VMs after this much real time (default: when they have all exited, or Ctrl-C)",
+          })
+          .option("dry-run", {
+            type: "boolean",
+            describe: "print each QEMU command line (and which fd is which NIC) and start nothing",
+          })
+          .example(
+            "$0 vm lab.yaml",
+            "boot the VMs of lab.yaml on its networks; their consoles prefixed vm1 | …",
+          )
+          .example("$0 vm lab.yaml --dry-run", "the QEMU command lines vnet would run"),
+      (a) =>
+        runAsync(async () => {
+          const { vmCommand } = await import("./vm.js");
+          const out = new Output();
+          const r = await vmCommand(
+            {
+              file: a.topology,
+              topo: a.topo,
+              record: a.record,
+              seed: a.seed,
+              duration: a.duration,
+              dryRun: a["dry-run"] ?? false,
+            },
+            { out, err: stderrLine },
+          );
+          out.flush();
+          if (r.code !== 0) exitCode = r.code;
         }),
     )
     .demandCommand(1, `give a command: ${COMMANDS.join(" or ")}`)

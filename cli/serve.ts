@@ -38,6 +38,8 @@ import {
   StreamServerAttach,
   shellLine,
   stderrLog,
+  TapAttach,
+  TapError,
 } from "../attach/index.js";
 import { type CapturePoint, capture } from "../captures/index.js";
 import { Simulator } from "../sim/index.js";
@@ -57,6 +59,7 @@ import {
   type RunRecord,
   type RunReport,
   sha256File,
+  type TapSpec,
   TOPOLOGY_JSON_FILE,
   TopologyError,
   type TopologySpec,
@@ -64,7 +67,7 @@ import {
   vnetVersion,
 } from "../topology/index.js";
 import type { CaptureReport } from "../topology/report.js";
-import { formatMac } from "../wire/addr.js";
+import { formatMac, type Mac, writeMac } from "../wire/addr.js";
 import { UsageError } from "./errors.js";
 import type { Output } from "./output.js";
 import { durationOf, printReport, seedOf, type TopologyInput, topologyInput } from "./run.js";
@@ -98,10 +101,12 @@ export interface ServedNic {
   /** The NIC's MAC as the topology (or the seed) gives it, `52:54:00:…`. */
   readonly mac: string;
   readonly attach: AttachPoint;
-  /** How QEMU connects. */
-  readonly backend: QemuBackend;
-  /** `-netdev … -device …` words for QEMU. */
+  /** How QEMU connects (null for a TAP slot: the kernel's stack is the peer). */
+  readonly backend: QemuBackend | null;
+  /** `-netdev … -device …` words for QEMU (none for a TAP slot). */
   readonly qemuArgs: readonly string[];
+  /** The TAP device of a `tap:` NIC. */
+  readonly tap?: TapSpec;
 }
 
 /**
@@ -120,11 +125,13 @@ export function quietVms(
       continue;
     }
     out[name] = {
+      ...(vm.qemu !== undefined ? { qemu: vm.qemu } : {}),
       nics: vm.nics.map((n) => ({
         network: n.network,
         ...(n.name !== undefined ? { name: n.name } : {}),
         ...(n.mac !== undefined ? { mac: n.mac } : {}),
         ...(n.link !== undefined ? { link: n.link } : {}),
+        ...(n.tap !== undefined ? { tap: n.tap } : {}),
         ip: "none",
       })),
       ...(vm.hostname !== undefined ? { hostname: vm.hostname } : {}),
@@ -141,7 +148,7 @@ export function quietVms(
 }
 
 /** A traffic item's kind (as the topology file names it) and its body (from, to, ...). */
-function trafficItem(t: TrafficSpec) {
+export function trafficItem(t: TrafficSpec) {
   if ("ping" in t) return { kind: "ping", item: t.ping } as const;
   if ("udpEcho" in t) return { kind: "udp-echo", item: t.udpEcho } as const;
   return { kind: "flow", item: t.flow } as const;
@@ -156,9 +163,32 @@ async function freeUdpPort(host: string): Promise<number> {
   return port;
 }
 
+/** A VM NIC that is a slot for a real VM, as `openSlots` gets it. */
+export interface SlotInfo {
+  /** The edge (`vm1.eth0`). */
+  readonly edge: string;
+  readonly vm: string;
+  readonly network: string;
+  /** The NIC's MAC (`52:54:00:…`). */
+  readonly mac: string;
+  readonly mtu: number;
+}
+
+/** What a caller-made slot is: its attach point (input paused until plugged in is fine) and how QEMU reaches it. */
+export interface OpenedSlot {
+  readonly attach: AttachPoint;
+  readonly backend: QemuBackend;
+}
+
 export interface ServeOptions {
-  /** Where the attach points listen (unix: a directory). */
-  readonly listen: Endpoint;
+  /** Where the attach points listen (unix: a directory); not needed with `openSlots`. */
+  readonly listen?: Endpoint;
+  /**
+   * Makes the slots' attach points instead of listening sockets (`vnet vm`: QEMU started with socket
+   * pairs). Called once, with every slot in order, after the network is built; returns one per slot.
+   * Each is plugged in and then `resumeInput()` is called, so attach points made paused lose nothing.
+   */
+  readonly openSlots?: (slots: readonly SlotInfo[], log: AttachLog) => Promise<readonly OpenedSlot[]>;
   /** The session directory. */
   readonly dir: string;
   /** VM names whose NICs are slots (null: all VMs). */
@@ -245,7 +275,7 @@ export class ServeSession {
             mac: n.mac,
             address: n.attach.address,
             kind: n.attach.kind,
-            qemu: shellLine(n.qemuArgs),
+            qemu: n.qemuArgs.length > 0 ? shellLine(n.qemuArgs) : null,
             counters: n.attach.counters.snapshot(),
             injected: this.edges.stats(n.edge),
           })),
@@ -314,6 +344,31 @@ async function openSlot(
   };
 }
 
+/** A `tap:` NIC's attach point: the TAP opened (created if needed) in its namespace, with the NIC's MAC. */
+function openTapSlot(edge: string, tap: TapSpec, mac: Mac, log: AttachLog, mtu: number): TapAttach {
+  let ap: TapAttach;
+  try {
+    ap = TapAttach.open(edge, tap.name, {
+      log,
+      mtu,
+      ...(tap.netns !== undefined ? { netns: tap.netns } : {}),
+    });
+  } catch (e) {
+    if (e instanceof TapError) throw new UsageError(e.message);
+    throw e;
+  }
+  try {
+    const b = new Uint8Array(6);
+    writeMac(b, 0, mac);
+    ap.setMac(b);
+  } catch (e) {
+    void ap.close();
+    if (e instanceof TapError) throw new UsageError(e.message);
+    throw e;
+  }
+  return ap;
+}
+
 /**
  * Builds the topology with the slots quiet, records into `dir`, opens the attach points and starts the
  * real-time driver. Throws UsageError for unknown VM names or unusable listen addresses.
@@ -363,10 +418,48 @@ export async function startServe(input: TopologyInput, opts: ServeOptions): Prom
   const driver = new RealtimeDriver(net.sim);
   const nics: ServedNic[] = [];
   const unplug: (() => void)[] = [];
+  // NICs declared as a Linux TAP (`tap:`) get a TapAttach; the others a socket (or the caller's attach point).
+  const taps = new Map<string, TapSpec>();
+  for (const [vmName, vm] of Object.entries(spec.vms))
+    for (const [i, n] of vm.nics.entries())
+      if (n.tap !== undefined) taps.set(`${vmName}.${n.name ?? `eth${i}`}`, n.tap);
+  const sockets = slots.filter((p) => !taps.has(p.name));
+  let made: Map<string, OpenedSlot> | null = null;
+  const opened: AttachPoint[] = [];
   try {
-    for (const [i, p] of slots.entries()) {
-      const { attach, backend } = await openSlot(p.name, i, slots.length, opts.listen, log, p.nic.nic.mtu);
+    if (opts.openSlots) {
+      const info = sockets.map((p) => ({
+        edge: p.name,
+        vm: p.node,
+        network: p.network,
+        mac: formatMac(p.nic.nic.mac),
+        mtu: p.nic.nic.mtu,
+      }));
+      const list = info.length > 0 ? await opts.openSlots(info, log) : [];
+      if (list.length !== info.length)
+        throw new Error(`openSlots made ${list.length} attach points for ${info.length} slots`);
+      made = new Map(info.map((x, i) => [x.edge, list[i]]));
+      opened.push(...list.map((m) => m.attach));
+    } else if (opts.listen === undefined && sockets.length > 0)
+      throw new Error("startServe: give listen or openSlots");
+    for (const p of slots) {
       const mac = formatMac(p.nic.nic.mac);
+      const tap = taps.get(p.name);
+      let slot: OpenedSlot | { attach: AttachPoint; backend: null };
+      if (tap !== undefined) {
+        const ap = openTapSlot(p.name, tap, p.nic.nic.mac, log, p.nic.nic.mtu);
+        opened.push(ap);
+        slot = { attach: ap, backend: null };
+      } else {
+        const m = made?.get(p.name);
+        if (m) slot = m;
+        else {
+          const i = sockets.indexOf(p);
+          slot = await openSlot(p.name, i, sockets.length, opts.listen as Endpoint, log, p.nic.nic.mtu);
+          opened.push(slot.attach);
+        }
+      }
+      const { attach, backend } = slot;
       const id = qemuNetdevId(p.name);
       nics.push({
         edge: p.name,
@@ -375,7 +468,8 @@ export async function startServe(input: TopologyInput, opts: ServeOptions): Prom
         mac,
         attach,
         backend,
-        qemuArgs: qemuNicArgs(id, backend, mac),
+        qemuArgs: backend === null ? [] : qemuNicArgs(id, backend, mac),
+        ...(tap !== undefined ? { tap } : {}),
       });
       // In: what the real VM sends enters at its NIC's edge (recorded), at its arrival instant.
       const edge = p.name;
@@ -385,17 +479,22 @@ export async function startServe(input: TopologyInput, opts: ServeOptions): Prom
       attach.onFrame((frame) => {
         driver.inject(inject, frame);
       });
+      // A VM slow to read holds the other VMs' input back instead of losing frames (attach/flow.ts).
+      driver.flow.add(attach);
       // Out: what the NIC accepts (its MAC, broadcast, multicast) goes to the real VM.
       const off = p.nic.nic.observe((frame, dir) => {
         if (dir === "in") attach.send(frame);
       });
       unplug.push(() => {
         attach.onFrame(null);
+        driver.flow.remove(attach);
         off();
       });
     }
+    // Plugged in: caller-made attach points may read now (nothing is congested yet).
+    if (made !== null) for (const m of made.values()) m.attach.resumeInput();
   } catch (e) {
-    for (const n of nics) await n.attach.close();
+    for (const a of new Set(opened)) await a.close();
     edges.close();
     for (const p of points) p.cp.close();
     throw e;
@@ -411,7 +510,8 @@ export interface ServeIo {
   readonly until?: Promise<string>;
 }
 
-function signals(): { promise: Promise<string>; dispose: () => void } {
+/** Resolves with the signal's name on the first SIGINT or SIGTERM; `dispose` removes the handlers. */
+export function signals(): { promise: Promise<string>; dispose: () => void } {
   let dispose = (): void => {};
   const promise = new Promise<string>((resolve) => {
     const on = (sig: NodeJS.Signals) => () => resolve(sig);
@@ -458,7 +558,11 @@ export async function serveCommand(args: ServeArgs, io: ServeIo): Promise<ServeR
   for (const n of session.nics) {
     out.line("");
     out.line(`${n.edge}  network ${n.network}  MAC ${n.mac}  ${n.attach.address}`);
-    out.line(`  ${shellLine(n.qemuArgs)}`);
+    if (n.tap !== undefined)
+      out.line(
+        `  Linux TAP ${n.tap.name}${n.tap.netns ? ` in netns ${n.tap.netns}` : ""} (given MAC ${n.mac}): the kernel's stack there is the peer`,
+      );
+    else out.line(`  ${shellLine(n.qemuArgs)}`);
   }
   out.line("");
   const real = new Set(session.nics.map((n) => n.vm));
@@ -483,6 +587,14 @@ export async function serveCommand(args: ServeArgs, io: ServeIo): Promise<ServeR
   if (timer) clearTimeout(timer);
   sig.dispose();
   const result = await session.stop();
+  printServeEnd(result, stopWhy, io);
+  return result;
+}
+
+/** The end of a session: why and when it stopped, per-NIC counters, the run's report, how to replay. */
+export function printServeEnd(result: ServeResult, stopWhy: string, io: ServeIo): void {
+  const out = io.out;
+  const dir = result.dir;
   out.line("");
   out.line(`stopped (${stopWhy}) after ${formatTime(result.duration)} s`);
   for (const n of result.nics) {
@@ -496,5 +608,4 @@ export async function serveCommand(args: ServeArgs, io: ServeIo): Promise<ServeR
   printReport(result.report, dir, io, false);
   out.line(`replay: vnet replay ${dir}`);
   out.flush?.();
-  return result;
 }

@@ -365,6 +365,21 @@ const nicIp = z.unknown().transform((v, ctx) => {
   return r.ok;
 });
 
+/** `tap: vtap0` or `tap: { name: vtap0, netns: lab }`: a Linux interface name and a namespace. */
+const ifname = z
+  .string({ error: (iss) => `expected an interface name, got ${describe(iss.input)}` })
+  .refine((v) => v.length > 0 && Buffer.byteLength(v) <= 15 && !/[\s/:]/.test(v) && v !== "." && v !== "..", {
+    error: (iss) =>
+      `expected an interface name (1 to 15 bytes, no spaces, / or :), got ${describe(iss.input)}`,
+  });
+const netns = z
+  .string({ error: (iss) => `expected a network namespace (a name or a path), got ${describe(iss.input)}` })
+  .refine((v) => (v.includes("/") ? v.startsWith("/") : NAME_RE.test(v) || /^[A-Za-z0-9._-]+$/.test(v)), {
+    error: (iss) =>
+      `expected a network namespace: a name as ip netns add takes it, or an absolute path, got ${describe(iss.input)}`,
+  });
+const tap = z.union([ifname.transform((n) => ({ name: n })), obj({ name: ifname, netns: netns.optional() })]);
+
 const nic = obj({
   network: name,
   name: name.optional(),
@@ -373,10 +388,67 @@ const nic = obj({
   gateway: ipv4.optional(),
   dns: z.array(ipv4).optional(),
   link: link.optional(),
+  tap: tap.optional(),
 });
 
 /** A NIC is `{ network: lan, … }` or just the network's name. */
 const nicOrName = z.union([z.string().transform((n) => ({ network: n })), nic]);
+
+/** QEMU `-m`: a whole number of MiB, or with QEMU's suffix (`512M`, `1G`, `1.5G`). */
+const qemuMemory = z.unknown().transform((v, ctx) => {
+  const s = typeof v === "number" ? String(v) : typeof v === "string" ? v.trim() : "";
+  if (!/^[0-9]+(\.[0-9]+)?[KMGT]?$/i.test(s) || Number.parseFloat(s) <= 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected memory as QEMU's -m takes it (256M, 1G, or a number of MiB), got ${describe(v)}`,
+      input: v,
+    });
+    return z.NEVER;
+  }
+  return s.toUpperCase();
+});
+
+const nonEmpty = (what: string) =>
+  z
+    .string({ error: (iss) => `expected ${what}, got ${describe(iss.input)}` })
+    .min(1, { error: `expected ${what}, got an empty string` });
+
+const qemuDisk = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((file) => ({ file })),
+  obj({
+    file: nonEmpty("an image file"),
+    format: nonEmpty("a QEMU image format (raw, qcow2, …)").optional(),
+    interface: oneOf(["virtio", "ide", "scsi", "sd", "none"]).optional(),
+    snapshot: z.boolean().optional(),
+    readonly: z.boolean().optional(),
+  }),
+]);
+
+const qemu = obj({
+  binary: nonEmpty("a program").optional(),
+  memory: qemuMemory.optional(),
+  cpus: count("a number of vCPUs", 1, 1024).optional(),
+  accel: nonEmpty("an accelerator (tcg, kvm)").optional(),
+  machine: nonEmpty("a machine type").optional(),
+  kernel: nonEmpty("a kernel file").optional(),
+  initrd: nonEmpty("an initrd file").optional(),
+  append: z.string().optional(),
+  disks: z.array(qemuDisk).optional(),
+  "nic-model": nonEmpty("a QEMU NIC model (virtio-net-pci, e1000, …)").optional(),
+  args: z.array(z.string()).optional(),
+}).superRefine((q, ctx) => {
+  // QEMU: "-append only allowed with -kernel option" (and -initrd likewise).
+  for (const k of ["initrd", "append"] as const)
+    if (q[k] !== undefined && q.kernel === undefined)
+      ctx.addIssue({
+        code: "custom",
+        message: `${k} needs kernel (QEMU takes -${k} only with -kernel)`,
+        path: [k],
+      });
+});
 
 const vm = obj({
   nics: z.array(nicOrName).min(1, { error: "a VM needs at least one NIC" }),
@@ -384,6 +456,36 @@ const vm = obj({
   routes: z.array(route).optional(),
   hostname: z.string().optional(),
   "udp-echo": z.union([z.boolean(), port, z.array(port)]).optional(),
+  qemu: qemu.optional(),
+}).superRefine((v, ctx) => {
+  if (v.qemu === undefined) return;
+  for (const [i, n] of v.nics.entries())
+    if ("tap" in n && n.tap !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "a VM with qemu: has its NICs on vnet (vnet vm plugs them in); a TAP peer belongs to a VM without qemu:",
+        path: ["nics", i, "tap"],
+      });
+});
+
+/** The same TAP (name and namespace) given to two NICs. */
+const vms = z.record(name, vm).superRefine((all, ctx) => {
+  const seen = new Map<string, string>();
+  for (const [vmName, v] of Object.entries(all))
+    for (const [i, n] of v.nics.entries()) {
+      const t = ("tap" in n ? n.tap : undefined) as { name: string; netns?: string } | undefined;
+      if (t === undefined) continue;
+      const key = `${t.netns ?? ""}\u0000${t.name}`;
+      const first = seen.get(key);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          message: `TAP ${t.name}${t.netns ? ` in ${t.netns}` : ""} is already the peer of ${first}`,
+          path: [vmName, "nics", i, "tap"],
+        });
+      else seen.set(key, `${vmName}.${("name" in n ? n.name : undefined) ?? `eth${i}`}`);
+    }
 });
 
 const routerInterface = obj({
@@ -502,7 +604,7 @@ export const topologySchema = obj({
   seed: count("a seed", 0, 0xffffffff).optional(),
   duration: duration.optional(),
   networks: z.record(name, network).optional(),
-  vms: z.record(name, vm).optional(),
+  vms: vms.optional(),
   routers: z.record(name, router).optional(),
   outside: outside.optional(),
   traffic: z.array(traffic).optional(),

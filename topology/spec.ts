@@ -135,10 +135,66 @@ export interface NicSpec {
   /** Static configuration: DNS servers. */
   readonly dns?: readonly string[];
   readonly link?: LinkSpec;
+  /**
+   * The NIC's peer is a Linux TAP device (`vnet serve` / `vnet vm` open it): the kernel's stack in that
+   * namespace, or anything bridged to the TAP there, is the VM. The TAP gets the NIC's MAC, and the NIC
+   * passes every frame (as a bridge port) so that what is bridged behind the TAP is reachable too.
+   * `vnet run` simulates the VM as usual.
+   */
+  readonly tap?: TapSpec;
+}
+
+/** A Linux TAP device as a NIC's peer. */
+export interface TapSpec {
+  /** Interface name (at most 15 bytes); created if it does not exist. */
+  readonly name: string;
+  /** The network namespace it lives in: a name (`/var/run/netns/NAME`, as `ip netns add`) or a path; default vnet's own. */
+  readonly netns?: string;
+}
+
+/** A disk of a VM that `vnet vm` launches: QEMU `-drive file=…,if=…,format=…`. */
+export interface QemuDiskSpec {
+  readonly file: string;
+  /** QEMU's `format=` (raw, qcow2, …; default: QEMU probes, and warns for raw). */
+  readonly format?: string;
+  /** QEMU's `if=` (default virtio). */
+  readonly interface?: "virtio" | "ide" | "scsi" | "sd" | "none";
+  /** Writes go to a temporary overlay, the image stays as it was (QEMU `snapshot=on`). */
+  readonly snapshot?: boolean;
+  readonly readonly?: boolean;
+}
+
+/**
+ * How `vnet vm` launches a real QEMU for this VM (it is ignored by `vnet run`, where the VM is simulated).
+ * Paths are relative to the topology file's folder. Every NIC of the VM is plugged into vnet through an
+ * inherited fd (`-netdev stream,addr.type=fd`) with the topology's MAC.
+ */
+export interface QemuSpec {
+  /** The QEMU program (default qemu-system-x86_64, looked up in PATH). */
+  readonly binary?: string;
+  /** Guest memory as QEMU's `-m` takes it (`256M`, `1G`; a bare number is MiB; default 256M). */
+  readonly memory?: string;
+  /** vCPUs (`-smp`, default 1). */
+  readonly cpus?: number;
+  /** `-accel` (default tcg: no KVM on these machines). */
+  readonly accel?: string;
+  /** `-machine` (default: QEMU's). */
+  readonly machine?: string;
+  /** Direct kernel boot: `-kernel`, `-initrd`, `-append`. */
+  readonly kernel?: string;
+  readonly initrd?: string;
+  readonly append?: string;
+  readonly disks?: readonly QemuDiskSpec[];
+  /** The NIC model (`-device MODEL,netdev=…,mac=…`; default virtio-net-pci). */
+  readonly nicModel?: string;
+  /** Extra QEMU arguments, appended as given. */
+  readonly args?: readonly string[];
 }
 
 export interface VmSpec {
   readonly nics: readonly NicSpec[];
+  /** A real QEMU VM for `vnet vm`; `vnet run` simulates the VM as usual. */
+  readonly qemu?: QemuSpec;
   /** IP forwarding in the guest (default false). */
   readonly forwarding?: boolean;
   readonly routes?: readonly RouteSpec[];

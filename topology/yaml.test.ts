@@ -114,7 +114,7 @@ describe("errors: FILE:LINE:COL: path: message", () => {
 
   it("unknown keys, with a suggestion, at the key", () => {
     expect(errorOf("networks:\n  lan:\n    mode: nat\nvms:\n  vm1:\n    nics:\n      - netwrok: lan\n")).toBe(
-      't.yaml:7:9: vms.vm1.nics[0].netwrok: unknown key "netwrok" (did you mean "network"?); known keys: network, name, mac, ip, gateway, dns, link',
+      't.yaml:7:9: vms.vm1.nics[0].netwrok: unknown key "netwrok" (did you mean "network"?); known keys: network, name, mac, ip, gateway, dns, link, tap',
     );
     expect(errorOf("netwroks: {}\n")).toMatch(
       /^t\.yaml:1:1: netwroks: unknown key "netwroks" \(did you mean "networks"\?\)/,

@@ -6,6 +6,8 @@
  *
  *   open(name, netnsPath | null, onFrames) -> { handle, name }   onFrames(frames: Buffer[])
  *   write(handle, buffer) -> 0 or an errno (EAGAIN: the device queue is full)
+ *   setMac(handle, bytes6) -> 0 or an errno   (SIOCSIFHWADDR on the tun fd, as tun.c allows)
+ *   pause(handle) / resume(handle)            (stop / start watching the fd: flow control)
  *   close(handle)
  *
  * With netnsPath (e.g. /var/run/netns/NAME) the device is created inside that network namespace: the
@@ -212,6 +214,50 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
   return r;
 }
 
+static napi_value js_set_mac(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  tap_t *t = get_tap(env, argv[0]);
+  if (t == NULL) return NULL;
+  void *data = NULL;
+  size_t len = 0;
+  if (napi_get_typedarray_info(env, argv[1], NULL, &len, &data, NULL, NULL) != napi_ok || len != 6) {
+    napi_throw_type_error(env, NULL, "setMac: a Uint8Array of 6 bytes is needed");
+    return NULL;
+  }
+  int err = 0;
+  if (t->closed) err = EBADF;
+  else {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_hwaddr.sa_family = 1; /* ARPHRD_ETHER */
+    memcpy(ifr.ifr_hwaddr.sa_data, data, 6);
+    if (ioctl(t->fd, SIOCSIFHWADDR, &ifr) < 0) err = errno;
+  }
+  napi_value r;
+  napi_create_int32(env, err, &r);
+  return r;
+}
+
+static napi_value js_pause(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  tap_t *t = get_tap(env, argv[0]);
+  if (t != NULL && !t->closed) uv_poll_stop(&t->poll);
+  return NULL;
+}
+
+static napi_value js_resume(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  tap_t *t = get_tap(env, argv[0]);
+  if (t != NULL && !t->closed) uv_poll_start(&t->poll, UV_READABLE, on_readable);
+  return NULL;
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -226,6 +272,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"write", NULL, js_write, NULL, NULL, NULL, napi_default, NULL},
+      {"setMac", NULL, js_set_mac, NULL, NULL, NULL, napi_default, NULL},
+      {"pause", NULL, js_pause, NULL, NULL, NULL, napi_default, NULL},
+      {"resume", NULL, js_resume, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
