@@ -116,6 +116,39 @@ describe("address choice (dnsmasq)", () => {
     expect(server.leases().map((l) => l.state)).toEqual(["offered", "offered"]);
   });
 
+  it('allocation "mac-hash": dnsmasq\'s choice from the MAC (measured: dnsmasq 2.90 offers .76/.77/.80 in .2-.254)', () => {
+    const { net, run } = setup({ allocation: "mac-hash" });
+    const clients = [0x123456, 0x123457, 0x12345a].map((n) => client(net, n)); // 52:54:00:12:34:56 …
+    for (const c of clients) c.send(T.Discover);
+    run(s(1));
+    expect(clients.map((c) => c.replies[0].msg.yiaddr)).toEqual([
+      ip("192.168.122.76"),
+      ip("192.168.122.77"),
+      ip("192.168.122.80"),
+    ]);
+  });
+
+  it('allocation "mac-hash": a taken start moves to the next free address upward, wrapping at the end', () => {
+    // Pool .70-.76 (7 addresses), filled by 7 clients: whatever their hashes, a taken start moves on,
+    // past the end back to .70, so every client gets an address and none gets one twice.
+    const { net, run } = setup({
+      allocation: "mac-hash",
+      pool: { start: "192.168.122.70", end: "192.168.122.76" },
+    });
+    const first = client(net, 0x123456);
+    first.send(T.Discover);
+    run(s(1));
+    const start = first.replies[0].msg.yiaddr;
+    const others = [1, 2, 3, 4, 5, 6].map((n) => client(net, n));
+    for (const c of others) {
+      c.send(T.Discover);
+      run(s(1));
+    }
+    const all = [start, ...others.map((c) => c.replies[0].msg.yiaddr)];
+    expect(new Set(all).size).toBe(7);
+    expect(all.every((a) => a >= ip("192.168.122.70") && a <= ip("192.168.122.76"))).toBe(true);
+  });
+
   it("holds an offer for 60 s, then gives the address to someone else", () => {
     const { net, server, run } = setup();
     const [a, b, c] = [1, 2, 3].map((n) => client(net, n));

@@ -39,10 +39,18 @@ import { canonicalName, ServiceConfigError, toIpv4, toMac } from "./config.js";
  *
  * Address choice for a DISCOVER (dnsmasq `rfc2131.c`): the client's reservation (`dhcp-host`), else the
  * address of its previous lease if still free, else the requested address (option 50) if free and in
- * the pool, else the lowest free address of the pool (dnsmasq starts from a hash of the MAC; the
- * lowest free address is what QEMU slirp and VirtualBox hand out, and it keeps runs readable). An
- * offered address is held for `offerHold` (60 s, vnet's: dnsmasq holds nothing, but its hashed start
- * makes two simultaneous DISCOVERs rarely collide, and lowest-free would always collide).
+ * the pool, else a free address of the pool found by `allocation`: "mac-hash" is dnsmasq's
+ * (`address_allocate`: an sdbm-style hash of the hardware address picks the start, then the next free
+ * address upward, wrapping), measured against dnsmasq 2.90 in test/fidelity/dhcp.test.ts; "lowest"
+ * (the default) is the lowest free address, what QEMU slirp and VirtualBox hand out. An offered
+ * address is held for `offerHold` (60 s, vnet's: dnsmasq holds nothing, but its hashed start makes
+ * two simultaneous DISCOVERs rarely collide, and lowest-free would always collide). dnsmasq's ICMP
+ * probe of a new address before offering it is not modelled (docs/fidelity.md, dhcp-no-ping-check).
+ *
+ * Replies are sent as dnsmasq's socket sends them: TOS 0xc0 (IPTOS_CLASS_CS6), DF clear
+ * (IP_PMTUDISC_DONT), siaddr = the server's address; option 12 in an OFFER only for a reservation's
+ * name, in an ACK the lease's name (the client's own included). A reply to ciaddr goes to chaddr
+ * without ARP, as a reply to yiaddr does (dnsmasq: no ARP on the wire before either).
  *
  * REQUEST handling follows dnsmasq with `dhcp-authoritative` (libvirt's configuration): SELECTING
  * (server id present) for another server drops our offer silently; INIT-REBOOT and RENEWING/REBINDING
@@ -96,7 +104,12 @@ export interface DhcpServerOptions {
   readonly reservations?: readonly DhcpReservation[];
   /** How long an offered address is held for the client (default 60 s). */
   readonly offerHold?: SimTime;
+  /** A new client's address: "lowest" free (default; slirp, VirtualBox) or dnsmasq's "mac-hash". */
+  readonly allocation?: DhcpAllocation;
 }
+
+/** How a DHCP server picks a new client's address (see DhcpServer). */
+export type DhcpAllocation = "lowest" | "mac-hash";
 
 export interface DhcpServerStats {
   discovers: number;
@@ -139,6 +152,22 @@ function sanitiseHostname(raw: string | undefined): string | null {
   return /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(first) ? first : null;
 }
 
+/**
+ * dnsmasq's start in the pool for a hardware address: for each byte, h = byte + (h << 6) + (h << 16) - h
+ * in 32 bits (the sdbm hash); the address is the pool start plus h modulo the pool size.
+ */
+function macHash(mac: Mac): number {
+  let h = 0;
+  let m = mac as number;
+  const bytes: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    bytes.unshift(m % 256);
+    m = Math.floor(m / 256);
+  }
+  for (const b of bytes) h = (b + (h << 6) + (h << 16) - h) >>> 0;
+  return h;
+}
+
 function hexId(b: Uint8Array | undefined): string | null {
   if (b === undefined) return null;
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
@@ -155,6 +184,7 @@ export class DhcpServer {
   readonly domain: string | null;
   readonly leaseTime: SimTime;
   readonly offerHold: SimTime;
+  readonly allocation: DhcpAllocation;
   readonly stats: DhcpServerStats = {
     discovers: 0,
     offers: 0,
@@ -212,6 +242,7 @@ export class DhcpServer {
       throw new ServiceConfigError(`dhcp lease time must be at least 1 s, got ${this.leaseTime} ns`);
     }
     this.offerHold = opts.offerHold ?? 60_000_000_000;
+    this.allocation = opts.allocation ?? "lowest";
     for (const [i, r] of (opts.reservations ?? []).entries()) {
       const mac = toMac(r.mac, `dhcp reservations[${i}].mac`);
       const ip = toIpv4(r.ip, `dhcp reservations[${i}].ip`);
@@ -320,8 +351,11 @@ export class DhcpServer {
     if (prev && this.#usableFor(prev.ip, mac)) return prev.ip;
     if (requested !== undefined && this.#inPool(requested) && this.#usableFor(requested, mac))
       return requested;
-    for (let a = this.poolStart as number; a <= this.poolEnd; a++) {
-      if (this.#usableFor(a as Ipv4, mac)) return a as Ipv4;
+    const size = this.poolEnd - this.poolStart + 1;
+    const first = this.allocation === "mac-hash" ? macHash(mac) % size : 0;
+    for (let i = 0; i < size; i++) {
+      const a = (this.poolStart + ((first + i) % size)) as Ipv4;
+      if (this.#usableFor(a, mac)) return a;
     }
     return null;
   }
@@ -409,7 +443,7 @@ export class DhcpServer {
       this.#record(mac, ip, "offered", now + this.offerHold, o);
     const secs = this.#grantedSeconds(o);
     this.stats.offers++;
-    this.#send(req, mac, T.Offer, ip, this.#leaseOptions(secs, o, this.#leases.get(mac)?.hostname ?? null));
+    this.#send(req, mac, T.Offer, ip, this.#leaseOptions(secs, o, this.#reservedName(mac)));
   }
 
   #request(req: DhcpRepr, o: DhcpOptions, mac: Mac, unicast: boolean): void {
@@ -518,6 +552,11 @@ export class DhcpServer {
   // -------------------------------------------------------------------------------------------
   // Replies.
 
+  /** Option 12 in an OFFER: a reservation's name only (dnsmasq names the lease, and echoes a client's own name, from the ACK on). */
+  #reservedName(mac: Mac): string | null {
+    return this.#reservations.get(mac)?.hostname ?? null;
+  }
+
   /** dnsmasq's order: 54 and 51 (added by #send/#leaseOptions), 58, 59, 1, 28, 3, 6, 15, 12. */
   #leaseOptions(secs: number, o: DhcpOptions, hostname: string | null): DhcpOptionItem[] {
     return [
@@ -573,11 +612,12 @@ export class DhcpServer {
       broadcast: flagBroadcast,
       ciaddr: req.ciaddr,
       yiaddr,
+      siaddr: server, // dnsmasq: the next server is itself unless dhcp-boot names another
       giaddr: req.giaddr,
       options: [dhcpOption.serverId(server), ...options],
     });
-    // RFC 2131 §4.1 (no relays here): ciaddr, else broadcast flag, else unicast to yiaddr at chaddr.
-    if (req.ciaddr !== ZERO) this.#transmit(repr, req.ciaddr, undefined);
+    // RFC 2131 §4.1 (no relays here): ciaddr, else broadcast flag, else unicast to yiaddr; at chaddr.
+    if (req.ciaddr !== ZERO) this.#transmit(repr, req.ciaddr, mac);
     else if (flagBroadcast || yiaddr === ZERO) this.#transmit(repr, BROADCAST, undefined);
     else this.#transmit(repr, yiaddr, mac);
   }
@@ -588,6 +628,8 @@ export class DhcpServer {
     const src = this.serverAddress ?? undefined;
     const ok = sock.sendTo(encodeDhcp(repr), dst, DHCP_CLIENT_PORT, {
       iface: this.iface,
+      tos: 0xc0, // dnsmasq: IP_TOS IPTOS_CLASS_CS6 on its DHCP socket
+      df: false, // dnsmasq: IP_MTU_DISCOVER IP_PMTUDISC_DONT
       ...(src !== undefined ? { src } : {}),
       ...(dstMac !== undefined ? { dstMac } : {}),
     });

@@ -1,6 +1,7 @@
 /** services/: what a hypervisor's network offers its VMs (see README.md). */
 export { canonicalName, ServiceConfigError, toIpv4, toMac } from "./config.js";
 export {
+  type DhcpAllocation,
   type DhcpLease,
   type DhcpLeaseState,
   type DhcpReservation,

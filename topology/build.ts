@@ -205,6 +205,14 @@ export function buildTopology(spec: TopologySpec, sim: Simulator, opts: BuildOpt
       throw new TopologyError(`${spec.name}: ${e.message}`, []);
     throw e;
   }
+  // A NIC whose peer is a Linux TAP passes every frame, as a bridge port: behind the TAP may be the
+  // kernel's stack (with the NIC's MAC) or anything bridged to it in its namespace (vnet serve / vm).
+  for (const [vmName, vm] of Object.entries(spec.vms))
+    for (const [i, nic] of vm.nics.entries())
+      if (nic.tap !== undefined) {
+        const port = net.ports.get(`${vmName}.${nic.name ?? `eth${i}`}`);
+        if (port) port.nic.nic.promiscuous = true;
+      }
   return net;
 }
 
@@ -267,6 +275,7 @@ class Builder {
       ...(d.domain !== null ? { domain: d.domain } : {}),
       leaseTime: d.lease,
       reservations: d.reservations,
+      allocation: d.allocation,
     });
     this.net.dhcpServers.push({ network, node: g.name, server });
     return server;

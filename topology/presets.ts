@@ -16,6 +16,7 @@
  * servers web (.10, UDP echo 7) and dns (.53, answering `<server>.example.net`), per-VM NAT instances
  * from .201. Servers outside that subnet sit on a /24 of their own behind gw.
  */
+import type { DhcpAllocation } from "../services/index.js";
 import type { SimTime } from "../sim/time.js";
 import { formatIpv4, formatMac, type Ipv4, parseIpv4Address } from "../wire/addr.js";
 import {
@@ -68,6 +69,8 @@ export interface ResolvedDhcp {
   readonly dns: readonly string[];
   readonly domain: string | null;
   readonly reservations: readonly ReservationSpec[];
+  /** How a new client's address is picked: dnsmasq's MAC hash (libvirt) or the lowest free (slirp, VirtualBox). */
+  readonly allocation: DhcpAllocation;
 }
 
 export interface ResolvedDns {
@@ -222,6 +225,8 @@ interface ModePreset {
     end: number;
     lease: SimTime;
     router: boolean;
+    /** dnsmasq (libvirt) hashes the MAC; QEMU slirp and VirtualBox hand out the lowest free address. */
+    allocation: DhcpAllocation;
   } | null;
   readonly dns: number | null;
 }
@@ -237,7 +242,7 @@ export function presetOf(mode: NetworkMode, flavor: NatFlavor | null): ModePrese
       return {
         subnet: "192.168.56.0/24",
         host: 1,
-        dhcp: { server: 100, start: 101, end: 254, lease: 10 * minutes, router: false },
+        dhcp: { server: 100, start: 101, end: 254, lease: 10 * minutes, router: false, allocation: "lowest" },
         dns: null,
       };
     case "routed":
@@ -245,7 +250,7 @@ export function presetOf(mode: NetworkMode, flavor: NatFlavor | null): ModePrese
       return {
         subnet: "192.168.100.0/24",
         host: 1,
-        dhcp: { server: "host", start: 2, end: 254, lease: hours, router: true },
+        dhcp: { server: "host", start: 2, end: 254, lease: hours, router: true, allocation: "mac-hash" },
         dns: 1,
       };
     case "nat":
@@ -254,14 +259,14 @@ export function presetOf(mode: NetworkMode, flavor: NatFlavor | null): ModePrese
         return {
           subnet: "192.168.122.0/24",
           host: 1,
-          dhcp: { server: "host", start: 2, end: 254, lease: hours, router: true },
+          dhcp: { server: "host", start: 2, end: 254, lease: hours, router: true, allocation: "mac-hash" },
           dns: 1,
         };
       // QEMU slirp: gateway 10.0.2.2, DNS 10.0.2.3, 16 leases from 10.0.2.15, lease 24 h.
       return {
         subnet: "10.0.2.0/24",
         host: 2,
-        dhcp: { server: "host", start: 15, end: 30, lease: 24 * hours, router: true },
+        dhcp: { server: "host", start: 15, end: 30, lease: 24 * hours, router: true, allocation: "lowest" },
         dns: 3,
       };
     case "isolated":
@@ -270,7 +275,7 @@ export function presetOf(mode: NetworkMode, flavor: NatFlavor | null): ModePrese
       return {
         subnet: null,
         host: null,
-        dhcp: { server: 100, start: 101, end: 254, lease: 10 * minutes, router: false },
+        dhcp: { server: 100, start: 101, end: 254, lease: 10 * minutes, router: false, allocation: "lowest" },
         dns: null,
       };
   }
@@ -566,6 +571,7 @@ export function resolveTopology(
           dns: dnsList,
           domain: ns.domain ?? null,
           reservations: d.reservations ?? [],
+          allocation: preset.dhcp.allocation,
         };
       }
     }
@@ -671,6 +677,7 @@ export function resolveTopology(
       dns: d.dns === false ? [] : (d.dns ?? (dnsServer ? [dnsServer] : [])),
       domain: null,
       reservations: d.reservations ?? [],
+      allocation: "lowest", // a home router's server: sequential, as most are
     };
   }
 
