@@ -34,11 +34,21 @@ import {
   type NeighbourParams,
   NeighbourTable,
 } from "./neighbour.js";
-import { allocPacket, isFragment, isLaterFragment, l4ChecksumAt, sumAt, writeIpv4Header } from "./packet.js";
+import { checkOptions, forwardOptions, OPTIONS_OK, OPTIONS_SOURCE_ROUTE } from "./options.js";
+import {
+  allocPacket,
+  isFragment,
+  isLaterFragment,
+  l4ChecksumAt,
+  sumAt,
+  udpChecksumFromPayloadSum,
+  writeIpv4Header,
+} from "./packet.js";
 import { type EchoSendOptions, IcmpEchoSocket, pingPayload } from "./ping.js";
 import { Reassembler, type ReassemblyOptions } from "./reassembly.js";
 import { formatRoute, type RouteEntry, RouteTable } from "./routes.js";
 import { countIcmpIn, countIcmpOut, IpStats } from "./stats.js";
+import { TCP_RESET_LEN, writeTcpReset } from "./tcp-reset.js";
 import type { IcmpErrorInfo, UdpBindOptions, UdpPayloadWriter, UdpSendOptions } from "./udp.js";
 import { RxUdpMessage, UdpSocket } from "./udp.js";
 
@@ -63,6 +73,7 @@ const ETH_P_IP = 0x0800;
 const ETH_P_ARP = 0x0806;
 const PROTO_ICMP = 1;
 const PROTO_UDP = 17;
+const PROTO_TCP = 6;
 const ALL_HOSTS = 0xe000_0001 as Ipv4;
 /** `#addrKind` bits: an address of an up interface; a subnet broadcast of one. */
 const KIND_LOCAL = 1;
@@ -610,17 +621,17 @@ export class IpStack {
    * socket with IP_HDRINCL would refuse it with EMSGSIZE instead).
    */
   sendIp(packet: Uint8Array, opts: { iface?: IpInterface } = {}): boolean {
-    if (packet.byteLength < 20 || packet[0] >>> 4 !== 4) {
+    if (packet.length < 20 || packet[0] >>> 4 !== 4) {
       this.stats.drop("sendip-malformed");
       return false;
     }
     const hl = (packet[0] & 0x0f) * 4;
     const tot = (packet[2] << 8) | packet[3];
-    if (hl < 20 || tot < hl || tot > packet.byteLength) {
+    if (hl < 20 || tot < hl || tot > packet.length) {
       this.stats.drop("sendip-malformed");
       return false;
     }
-    const pkt = tot === packet.byteLength ? packet : packet.subarray(0, tot);
+    const pkt = tot === packet.length ? packet : packet.subarray(0, tot);
     const route = this.#routeOutput(readIpv4(pkt, 16), opts.iface);
     if (route === null) {
       this.stats.ip.OutNoRoutes++;
@@ -720,7 +731,7 @@ export class IpStack {
       return false;
     }
     const head = outIf.pointToPoint ? 0 : ETH_HLEN;
-    const len = buf.byteLength - off;
+    const len = buf.length - off;
     if (len > mtu || (fragMax > 0 && fragMax < len)) {
       if ((buf[off + 6] & 0x40) !== 0 && !mayFragment && fragMax === 0) {
         this.stats.ip.FragFails++;
@@ -857,9 +868,13 @@ export class IpStack {
     buf[u + 3] = dstPort & 0xff;
     buf[u + 4] = ulen >>> 8;
     buf[u + 5] = ulen & 0xff;
+    let psum: unknown;
     if (data !== null) buf.set(data, u + 8);
-    else (fill as UdpPayloadWriter)(buf, u + 8);
-    const c = l4ChecksumAt(buf, u, ulen, src, dst, PROTO_UDP);
+    else psum = (fill as UdpPayloadWriter)(buf, u + 8);
+    const c =
+      typeof psum === "number"
+        ? udpChecksumFromPayloadSum(src, dst, sock.localPort, dstPort, ulen, psum)
+        : l4ChecksumAt(buf, u, ulen, src, dst, PROTO_UDP);
     const cs = c === 0 ? 0xffff : c;
     buf[u + 6] = cs >>> 8;
     buf[u + 7] = cs & 0xff;
@@ -930,14 +945,14 @@ export class IpStack {
    * the original as fits in 576 bytes; routed through the OUTPUT path.
    */
   #icmpError(orig: Uint8Array, type: number, code: number, info: number, l2host: boolean): void {
-    if (!l2host || orig.byteLength < 20) return;
+    if (!l2host || orig.length < 20) return;
     const odst = readIpv4(orig, 16);
     const osrc = readIpv4(orig, 12);
     if (odst === IPV4_BROADCAST || isMulticastIpv4(odst) || this.#bcast.has(odst)) return;
     if (isLaterFragment(orig)) return;
     const ohl = (orig[0] & 0x0f) * 4;
     if (orig[9] === PROTO_ICMP) {
-      if (orig.byteLength < ohl + 1) return;
+      if (orig.length < ohl + 1) return;
       const it = orig[ohl];
       if (it > 18 || it === 3 || it === 4 || it === 5 || it === 11 || it === 12) return;
     }
@@ -957,7 +972,7 @@ export class IpStack {
     }
     const src = this.#local.has(odst) ? odst : route.iface === null ? osrc : this.#selectSource(route, osrc);
     const room = Math.min(route.mtu, 576) - 20 - 8;
-    const olen = Math.min((orig[2] << 8) | orig[3], orig.byteLength);
+    const olen = Math.min((orig[2] << 8) | orig[3], orig.length);
     const qlen = Math.min(olen, room);
     const tot = 20 + 8 + qlen;
     const head = route.iface !== null && !route.iface.pointToPoint ? ETH_HLEN : 0;
@@ -976,6 +991,34 @@ export class IpStack {
     buf[o + 2] = c >>> 8;
     buf[o + 3] = c & 0xff;
     countIcmpOut(this.stats.icmp, type);
+    this.#localOut(buf, head, true, route, undefined, null, true);
+  }
+
+  /**
+   * tcp_v4_send_reset for the TCP segment `p` (header length `hl`) to one of our addresses: from that
+   * address, TOS reflected (ECN bits cleared), DF set and IP ID 0 (Linux's control socket: PMTU
+   * discovery on, no connected peer), the default TTL, routed back to the sender.
+   */
+  #tcpReset(p: Uint8Array, hl: number): void {
+    const src = readIpv4(p, 12);
+    const dst = readIpv4(p, 16);
+    const route = this.#routeOutput(src);
+    if (route === null) return;
+    const head = route.iface !== null && !route.iface.pointToPoint ? ETH_HLEN : 0;
+    const buf = allocPacket(head + 20 + TCP_RESET_LEN);
+    if (!writeTcpReset(p, hl, src, dst, buf, head + 20)) return;
+    writeIpv4Header(
+      buf,
+      head,
+      p[1] & 0xfc,
+      20 + TCP_RESET_LEN,
+      0,
+      true,
+      this.defaultTtl,
+      PROTO_TCP,
+      dst,
+      src,
+    );
     this.#localOut(buf, head, true, route, undefined, null, true);
   }
 
@@ -999,7 +1042,7 @@ export class IpStack {
       this.#rxFrame = prev;
       return;
     }
-    if (frame.byteLength < ETH_HLEN) {
+    if (frame.length < ETH_HLEN) {
       this.stats.drop("malformed");
       return;
     }
@@ -1026,7 +1069,7 @@ export class IpStack {
   #ipRcv(iface: IpInterface, buf: Uint8Array, off: number, l2host: boolean): void {
     const mib = this.stats.ip;
     mib.InReceives++;
-    const avail = buf.byteLength - off;
+    const avail = buf.length - off;
     if (avail < 20) {
       mib.InHdrErrors++;
       return;
@@ -1051,6 +1094,7 @@ export class IpStack {
       mib.InHdrErrors++;
       return;
     }
+    if (hl > 20 && !this.#rcvOptions(buf, off, tot, l2host)) return;
     const src = readIpv4(buf, off + 12);
     const dst = readIpv4(buf, off + 16);
     let sk = this.#kindSrcBits;
@@ -1094,7 +1138,23 @@ export class IpStack {
         return;
       }
     }
-    this.#ipInput(off === 0 && tot === buf.byteLength ? buf : buf.subarray(off, off + tot), iface, l2host);
+    this.#ipInput(off === 0 && tot === buf.length ? buf : buf.subarray(off, off + tot), iface, l2host);
+  }
+
+  /**
+   * ip_rcv_options: a malformed option → InHdrErrors and ICMP parameter problem pointing at it; a
+   * source route → dropped silently (accept_source_route=0). False when the datagram is dropped.
+   */
+  #rcvOptions(buf: Uint8Array, off: number, tot: number, l2host: boolean): boolean {
+    const r = checkOptions(buf, off);
+    if (r === OPTIONS_OK) return true;
+    if (r === OPTIONS_SOURCE_ROUTE) {
+      this.stats.drop("source-route");
+      return false;
+    }
+    this.stats.ip.InHdrErrors++;
+    this.#icmpError(buf.subarray(off, off + tot), 12, 0, r << 24, l2host);
+    return false;
   }
 
   /** Addresses this host receives for itself: its own, limited and subnet broadcasts, all-hosts. */
@@ -1107,7 +1167,7 @@ export class IpStack {
   #anyDestMatch(p: Uint8Array): boolean {
     if (this.#anyDestSockets === 0 || p[9] !== PROTO_UDP) return false;
     const hl = (p[0] & 0x0f) * 4;
-    if (p.byteLength < hl + 8 || isLaterFragment(p)) return false;
+    if (p.length < hl + 8 || isLaterFragment(p)) return false;
     const list = this.#udp.get((p[hl + 2] << 8) | p[hl + 3]);
     return list?.some((s) => s.anyDestination) === true;
   }
@@ -1149,7 +1209,7 @@ export class IpStack {
       this.stats.drop("forward-not-host"); // ip_forward: pkt_type != PACKET_HOST
       return;
     }
-    this.#forward(p, 0, p.byteLength, inIf, fragMax);
+    this.#forward(p, 0, p.length, inIf, fragMax);
   }
 
   /**
@@ -1186,8 +1246,8 @@ export class IpStack {
     }
     const head = outIf.pointToPoint ? 0 : ETH_HLEN;
     let frame: Uint8Array | null = allocPacket(head + tot);
-    if (head === off && buf.byteLength === off + tot) frame.set(buf);
-    else frame.set(off === 0 && buf.byteLength === tot ? buf : buf.subarray(off, off + tot), head);
+    if (head === off && buf.length === off + tot) frame.set(buf);
+    else frame.set(off === 0 && buf.length === tot ? buf : buf.subarray(off, off + tot), head);
     const proto = frame[head + 9];
     frame[head + 8] = ttl - 1;
     const c = checksumAdjust16(
@@ -1198,6 +1258,14 @@ export class IpStack {
     frame[head + 10] = c >>> 8;
     frame[head + 11] = c & 0xff;
     const nextHop = r.via ?? dst;
+    // ip_forward_options: Record Route gets the route's preferred source (fib_result_prefsrc).
+    if ((frame[head] & 0x0f) > 5) {
+      forwardOptions(
+        frame,
+        head,
+        r.src ?? outIf.selectSource(nextHop) ?? outIf.primaryAddress ?? (0 as Ipv4),
+      );
+    }
     if (this.#fwd.hooks.length === 0 && this.#post.hooks.length === 0 && tot <= mtu && fragMax === 0) {
       if (!outIf.carrier) {
         mib.OutDiscards++;
@@ -1262,7 +1330,7 @@ export class IpStack {
     const hl = (p[0] & 0x0f) * 4;
     if (proto === PROTO_UDP) {
       this.stats.ip.InDelivers++;
-      this.#udpRcv(p, 0, hl, p.byteLength, inIf, bcast, l2host, this.#local.has(dst));
+      this.#udpRcv(p, 0, hl, p.length, inIf, bcast, l2host, this.#local.has(dst));
     } else if (proto === PROTO_ICMP) {
       this.stats.ip.InDelivers++;
       this.#icmpRcv(p, hl, inIf, bcast);
@@ -1271,6 +1339,10 @@ export class IpStack {
       if (h !== undefined) {
         this.stats.ip.InDelivers++;
         h(p, inIf);
+      } else if (proto === PROTO_TCP) {
+        // No TCP here: every port is closed, and Linux's TCP answers with a reset.
+        this.stats.ip.InDelivers++;
+        if (!bcast && l2host) this.#tcpReset(p, hl);
       } else {
         this.stats.ip.InUnknownProtos++;
         if (!bcast) this.#icmpError(p, 3, 2, 0, l2host);
@@ -1350,7 +1422,7 @@ export class IpStack {
     }
     if (best === null) {
       mib.NoPorts++;
-      this.#icmpError(off === 0 && tot === b.byteLength ? b : b.subarray(off, off + tot), 3, 3, 0, l2host);
+      this.#icmpError(off === 0 && tot === b.length ? b : b.subarray(off, off + tot), 3, 3, 0, l2host);
       return;
     }
     mib.InDatagrams++;
@@ -1361,7 +1433,7 @@ export class IpStack {
   #icmpRcv(p: Uint8Array, hl: number, inIf: IpInterface | null, bcast: boolean): void {
     const mib = this.stats.icmp;
     mib.InMsgs++;
-    const len = p.byteLength - hl;
+    const len = p.length - hl;
     if (len < 8) {
       mib.InErrors++;
       return;
@@ -1392,7 +1464,7 @@ export class IpStack {
             from: src,
             seq: (p[hl + 6] << 8) | p[hl + 7],
             ttl: p[8],
-            size: data.byteLength,
+            size: data.length,
             data,
           });
         }
@@ -1418,7 +1490,7 @@ export class IpStack {
       this.stats.ip.OutNoRoutes++;
       return;
     }
-    const icmpLen = p.byteLength - hl;
+    const icmpLen = p.length - hl;
     const tot = 20 + icmpLen;
     const head = route.iface !== null && !route.iface.pointToPoint ? ETH_HLEN : 0;
     const buf = allocPacket(head + tot);
@@ -1440,12 +1512,12 @@ export class IpStack {
   /** icmp_unreach & co.: PMTU update, then the error to the socket that sent the quoted datagram. */
   #icmpErrorRcv(p: Uint8Array, hl: number, type: number, from: Ipv4): void {
     const q = hl + 8;
-    if (p.byteLength < q + 20) {
+    if (p.length < q + 20) {
       this.stats.icmp.InErrors++;
       return;
     }
     const qhl = (p[q] & 0x0f) * 4;
-    if (qhl < 20 || p.byteLength < q + qhl + 8) {
+    if (qhl < 20 || p.length < q + qhl + 8) {
       this.stats.icmp.InErrors++;
       return;
     }
@@ -1505,7 +1577,7 @@ export class IpStack {
 
   /** arp_process (arp_ignore 0, arp_accept 0, no proxy ARP). */
   #arpRcv(iface: IpInterface, f: Uint8Array, l2host: boolean): void {
-    if (f.byteLength < ETH_HLEN + 28) {
+    if (f.length < ETH_HLEN + 28) {
       this.stats.drop("arp-malformed");
       return;
     }

@@ -71,6 +71,21 @@ describe("NAT on an ip/ router (masquerade + port forward)", () => {
     );
   });
 
+  it("a datagram the router refuses to forward leaves no entry (Linux: its conntrack is never confirmed)", () => {
+    const { sim, a, nat } = network();
+    const cli = a.udpBind({ port: 40000 });
+    // TTL 1: time exceeded at the router; no route (192.0.2.0/24 is nowhere): net unreachable.
+    cli.sendTo(new Uint8Array([1]), ip("203.0.113.10"), 7, { ttl: 1 });
+    cli.sendTo(new Uint8Array([2]), ip("192.0.2.9"), 7);
+    sim.run({ until: s(1) });
+    expect(nat.count()).toBe(0);
+    expect(nat.format()).toBe("");
+    // A datagram that does leave is tracked as before.
+    cli.sendTo(new Uint8Array([3]), ip("203.0.113.10"), 7);
+    sim.run({ until: s(2) });
+    expect(nat.entries().map((e) => e.original.dport)).toEqual([7]);
+  });
+
   it("UDP echo through masquerade: source port kept, the answer comes back from the server's port", () => {
     const { sim, a, server, nat } = network();
     const echo = server.udpBind({ port: 7 });

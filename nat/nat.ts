@@ -259,6 +259,14 @@ export class Nat {
     outIf: null,
   };
   #sweptAt = -1;
+  /**
+   * The entry created for the packet now between prerouting/output and postrouting/input: unconfirmed
+   * (nf_conntrack_confirm runs when a packet leaves or is delivered). If that packet is dropped in
+   * between (no route, TTL, too big with DF, not for us), the entry goes, as Linux discards an
+   * unconfirmed conntrack: it is freed when the next unrelated packet arrives or the table is read.
+   */
+  #pending = -1;
+  #pendingGen = 0;
 
   // Explicit modes: mappings.
   readonly #mappings: (Mapping | undefined)[] = [];
@@ -400,6 +408,7 @@ export class Nat {
   /** Live entries in creation order (expired ones are reaped first), like `conntrack -L`. */
   entries(): ConntrackEntry[] {
     const now = this.#sim.now;
+    this.#discardPending();
     this.#sweep(now);
     return this.#table.liveEntries(now).map((e) => entryOf(this.#table, e, now));
   }
@@ -413,6 +422,7 @@ export class Nat {
 
   /** The number of live entries (`conntrack -C`). */
   count(): number {
+    this.#discardPending();
     this.#sweep(this.#sim.now);
     return this.#table.count;
   }
@@ -468,6 +478,8 @@ export class Nat {
     const dstPoint = point === "prerouting" || point === "output";
     const now = this.#sim.now;
     const r = this.#parse(packet, this.#checksumCheck && point === "prerouting");
+    // A new packet (an ICMP error about the pending one aside): the pending one never left.
+    if (dstPoint && this.#pending >= 0 && r !== R_RELATED) this.#discardPending();
     if (r !== R_OK) {
       if (r === R_RELATED) return this.#related(packet, dstPoint, now);
       if (r === R_MALFORMED) {
@@ -510,9 +522,14 @@ export class Nat {
         n = this.#create(packet, ctx, now);
         if (n === C_DROP) return null;
         if (n === C_INVALID) return this.#invalid(packet, dstPoint, now);
+        if (dstPoint) {
+          this.#pending = n >> 1;
+          this.#pendingGen = t.gen[n >> 1];
+        }
       }
     }
     const e = n >> 1;
+    if (!dstPoint && e === this.#pending) this.#pending = -1; // confirmed: it leaves or is delivered
     if (!dstPoint && !(t.status[e] & CtStatus.SRC_NAT_DONE) && !this.#decideSource(e, ctx, now)) {
       // Like an unconfirmed conntrack whose packet is dropped: the entry goes with it.
       t.free(e);
@@ -815,6 +832,15 @@ export class Nat {
     this.stats.new++;
     this.#track(e, 0, p, now);
     return 2 * e;
+  }
+
+  /** Frees the pending (unconfirmed) entry: its packet never reached postrouting or input. */
+  #discardPending(): void {
+    const e = this.#pending;
+    if (e < 0) return;
+    this.#pending = -1;
+    const t = this.#table;
+    if (t.isLive(e) && t.gen[e] === this.#pendingGen) t.free(e);
   }
 
   #sweep(now: number): void {
@@ -1347,8 +1373,8 @@ function parseCidrText(s: string): NatCidr {
  * so the copy is carved from ip/'s packet slab instead (never reused: the copy is ours alone).
  */
 function copyPacket(p: Uint8Array): Uint8Array {
-  if (p.byteLength <= 64) return p.slice();
-  const out = allocPacket(p.byteLength);
+  if (p.length <= 64) return p.slice();
+  const out = allocPacket(p.length);
   out.set(p);
   return out;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches what the QEMU end-to-end test (test/vm/) boots, into a cache directory, WITHOUT installing
-# anything (REAL-VMS.md): the Debian cloud kernel (its vmlinuz and the eight virtio-net modules) and
-# busybox-static (its static bin/busybox). Packages are downloaded with `apt-get download` and unpacked
+# anything (REAL-VMS.md): the Debian cloud kernel (its vmlinuz, the eight virtio-net modules, and the
+# bridge and 802.1Q modules the VLAN guest of test/vm/vlan.test.ts loads) and busybox-static (its static
+# bin/busybox). Packages are downloaded with `apt-get download` and unpacked
 # with `dpkg-deb -x` into a scratch directory; only the few files the test needs are kept.
 #
 #   scripts/vm/fetch.sh [CACHE-DIR]
@@ -18,6 +19,9 @@ cache="$(cd "$cache" && pwd)"
 
 # virtio-net and what it depends on, in load order (REAL-VMS.md; `depends=` read with strings).
 modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net)
+# The Linux bridge (CONFIG_BRIDGE_VLAN_FILTERING=y in the cloud kernel) and 802.1Q sub-interfaces, in
+# load order: bridge depends=llc,stp; stp depends=llc; 8021q depends=mrp,garp; garp depends=stp,llc.
+bridge_modules=(llc stp bridge mrp garp 8021q)
 
 die() {
   echo "vnet-vm fetch: $*" >&2
@@ -27,7 +31,7 @@ die() {
 complete() {
   [ -s "$cache/vmlinuz" ] && [ -x "$cache/busybox" ] && [ -s "$cache/manifest" ] || return 1
   local m
-  for m in "${modules[@]}"; do [ -s "$cache/modules/$m.ko" ] || return 1; done
+  for m in "${modules[@]}" "${bridge_modules[@]}"; do [ -s "$cache/modules/$m.ko" ] || return 1; done
 }
 
 for tool in apt-get apt-cache dpkg-deb; do
@@ -60,7 +64,7 @@ moddir="$work/k/lib/modules/$release/kernel"
 [ -d "$moddir" ] || die "no modules directory for $release in $kpkg"
 
 mkdir -p "$work/out/modules"
-for m in "${modules[@]}"; do
+for m in "${modules[@]}" "${bridge_modules[@]}"; do
   # Module files use '-' or '_' (failover.ko, net_failover.ko, virtio_net.ko) and may be compressed.
   f="$(find "$moddir" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" -o -name "$m.ko.gz" | head -1)"
   [ -n "$f" ] || die "module $m not found under lib/modules/$release"
@@ -78,6 +82,7 @@ chmod 755 "$work/out/busybox"
   echo "$want"
   echo "release=$release"
   echo "modules=${modules[*]}"
+  echo "bridge_modules=${bridge_modules[*]}"
 } >"$work/out/manifest"
 
 # Replace the cache's files only once everything is there (an interrupted fetch leaves the old set).

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultCache } from "../../test/vm/tools.js";
-import { type CpioEntry, cpioNewc } from "./initramfs.js";
+import { buildInitramfs, type CpioEntry, cachedModules, cpioNewc } from "./initramfs.js";
 
 interface Parsed {
   name: string;
@@ -99,5 +99,56 @@ describe("cpioNewc", () => {
     const r = spawnSync(cpio[0], [...cpio.slice(1), "-t"], { input: cpioNewc(ENTRIES), encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim().split("\n")).toEqual(ENTRIES.map((e) => e.path));
+  });
+});
+
+describe("buildInitramfs, bridge role (the VLAN oracle guest)", () => {
+  it("holds init-bridge.sh as /init, the bridge and 802.1Q modules in load order, iproute2 and its loader", (ctx) => {
+    const cache = defaultCache();
+    if (!existsSync(join(cache, "manifest"))) {
+      ctx.skip(`no fetched guest files in ${cache} (scripts/vm/fetch.sh)`);
+      return;
+    }
+    let modules: string[];
+    try {
+      modules = cachedModules(cache, "bridge_modules");
+    } catch {
+      ctx.skip(`${cache}/manifest predates the bridge modules (run scripts/vm/fetch.sh)`);
+      return;
+    }
+    let archive: Uint8Array;
+    try {
+      archive = buildInitramfs(cache, { role: "bridge" });
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      if (!/iproute2|ldd/.test(why)) throw e;
+      ctx.skip(why);
+      return;
+    }
+    const files = new Map(parse(archive).map((e) => [e.name, e]));
+    expect(dec.decode(files.get("init")?.data)).toContain("vlan_filtering 1");
+    expect(modules).toEqual(["llc", "stp", "bridge", "mrp", "garp", "8021q"]);
+    const order = dec.decode(files.get("lib/modules/order")?.data).trim().split("\n");
+    expect(order.slice(-6)).toEqual(modules);
+    expect(order[0]).toBe("virtio_ring");
+    for (const m of order) expect(files.get(`lib/modules/${m}.ko`)?.data.length).toBeGreaterThan(0);
+    for (const tool of ["opt/iproute2/ip", "opt/iproute2/bridge"]) {
+      const f = files.get(tool);
+      expect(f?.mode).toBe(0o100755);
+      expect([...(f?.data.subarray(0, 4) ?? [])]).toEqual([0x7f, 0x45, 0x4c, 0x46]); // ELF
+    }
+    // The dynamic loader and libc, at the paths the binaries name; every parent directory precedes them.
+    const names = [...files.keys()];
+    const loader = names.find((n) => /^lib64\/ld-linux/.test(n));
+    expect(loader).toBeDefined();
+    expect(names.some((n) => /\/libc\.so\.6$/.test(n))).toBe(true);
+    for (const n of names) {
+      const parent = n.includes("/") ? n.slice(0, n.lastIndexOf("/")) : null;
+      if (parent) expect(names.indexOf(parent), `${parent} before ${n}`).toBeLessThan(names.indexOf(n));
+    }
+    // The guest role is unchanged: no iproute2, init.sh.
+    const guest = new Map(parse(buildInitramfs(cache)).map((e) => [e.name, e]));
+    expect(guest.has("opt/iproute2/ip")).toBe(false);
+    expect(dec.decode(guest.get("init")?.data)).toContain("udhcpc");
   });
 });

@@ -12,8 +12,9 @@
  * Inputs come from the cache scripts/vm/fetch.sh fills: `busybox`, `modules/*.ko` and `manifest` (whose
  * `modules=` line is the load order).
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
@@ -114,13 +115,62 @@ export function cpioNewc(entries: readonly CpioEntry[]): Uint8Array {
   return out;
 }
 
-/** The module names of the cache's manifest (`modules=a b c`), in load order. */
-export function cachedModules(cache: string): string[] {
+/**
+ * The module names of the cache's manifest (`modules=a b c`), in load order; with `key`
+ * "bridge_modules", the bridge and 802.1Q modules (loaded after virtio-net by the bridge role).
+ */
+export function cachedModules(cache: string, key = "modules"): string[] {
   const line = readFileSync(join(cache, "manifest"), "utf8")
     .split("\n")
-    .find((l) => l.startsWith("modules="));
-  if (!line) throw new Error(`${join(cache, "manifest")}: no modules= line (run scripts/vm/fetch.sh again)`);
-  return line.slice("modules=".length).trim().split(/\s+/);
+    .find((l) => l.startsWith(`${key}=`));
+  if (!line) throw new Error(`${join(cache, "manifest")}: no ${key}= line (run scripts/vm/fetch.sh again)`);
+  return line
+    .slice(key.length + 1)
+    .trim()
+    .split(/\s+/);
+}
+
+/** Where the bridge role's iproute2 binaries live in the archive (init-bridge.sh calls them there). */
+export const IPROUTE2_DIR = "opt/iproute2";
+
+/**
+ * The host's iproute2 `ip` and `bridge` and every shared library they load (read with `ldd`), as
+ * archive files at the paths the dynamic loader looks for (/lib64/ld-linux-x86-64.so.2,
+ * /lib/x86_64-linux-gnu/…); the binaries go to /opt/iproute2. busybox's `ip` cannot set bridge VLANs
+ * (`bridge vlan`), so the VLAN oracle guest runs the real tools. Throws one line when the host has no
+ * iproute2 or no ldd.
+ */
+export function iproute2Files(): {
+  readonly path: string;
+  readonly data: Uint8Array;
+  readonly mode: number;
+}[] {
+  const dirs = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+  const found = ["ip", "bridge"].map((tool) => {
+    const at = dirs.map((d) => join(d, tool)).find((f) => existsSync(f));
+    if (!at) throw new Error(`iproute2's ${tool} not found in ${dirs.join(", ")} (apt-get install iproute2)`);
+    return { tool, at };
+  });
+  const libs = new Set<string>();
+  for (const { at } of found) {
+    const r = spawnSync("ldd", [at], { encoding: "utf8", timeout: 20_000 });
+    if (r.error || r.status !== 0)
+      throw new Error(`ldd ${at} failed: ${r.error?.message ?? r.stderr.trim()}`);
+    for (const line of r.stdout.split("\n")) {
+      // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" or "/lib64/ld-linux-x86-64.so.2 (0x…)".
+      const m = /(?:=>\s*)?(\/\S+)\s+\(0x[0-9a-f]+\)/.exec(line);
+      if (m) libs.add(m[1]);
+      else if (/not found/.test(line)) throw new Error(`ldd ${at}: ${line.trim()}`);
+    }
+  }
+  return [
+    ...found.map(({ tool, at }) => ({
+      path: `${IPROUTE2_DIR}/${tool}`,
+      data: readFileSync(at),
+      mode: 0o755,
+    })),
+    ...[...libs].sort().map((lib) => ({ path: lib.slice(1), data: readFileSync(lib), mode: 0o755 })),
+  ];
 }
 
 /** scripts/vm/<name> (init.sh, udhcpc.sh): beside this file, or in the source tree when run from dist/. */
@@ -133,34 +183,43 @@ function script(name: string): Uint8Array {
 export interface InitramfsOptions {
   /** gzip the archive (the kernel takes both). Default false. */
   readonly gzip?: boolean;
+  /**
+   * "guest" (default): the end-to-end test's VM (init.sh). "bridge": the VLAN oracle of
+   * test/vm/vlan.test.ts (init-bridge.sh as /init, the bridge and 802.1Q modules after virtio-net, the
+   * host's iproute2 with its libraries).
+   */
+  readonly role?: "guest" | "bridge";
 }
+
+/** The directories every archive has. */
+const BASE_DIRS: readonly string[] = [
+  ...["bin", "dev", "etc", "lib", "lib/modules", "proc", "root", "sbin", "sys", "tmp", "usr", "usr/bin"],
+];
 
 /**
  * The guest's initramfs: /init (scripts/vm/init.sh), /etc/udhcpc.sh, /bin/busybox (+ /bin/sh), the
- * modules as /lib/modules/NAME.ko with /lib/modules/order, /dev/console and /dev/null.
+ * modules as /lib/modules/NAME.ko with /lib/modules/order, /dev/console and /dev/null. The bridge role
+ * (`opts.role`): /init is init-bridge.sh, the order goes on with the bridge modules, and iproute2 is in.
  */
 export function buildInitramfs(cache: string, opts: InitramfsOptions = {}): Uint8Array {
-  const modules = cachedModules(cache);
+  const bridge = opts.role === "bridge";
+  const modules = [...cachedModules(cache), ...(bridge ? cachedModules(cache, "bridge_modules") : [])];
+  const extra = bridge ? iproute2Files() : [];
+  const extraDirs = new Set<string>();
+  for (const f of extra) {
+    for (let d = dirname(f.path); d !== "." && d !== ""; d = dirname(d)) extraDirs.add(d);
+  }
   const entries: CpioEntry[] = [
-    ...[
-      "bin",
-      "dev",
-      "etc",
-      "lib",
-      "lib/modules",
-      "proc",
-      "root",
-      "sbin",
-      "sys",
-      "tmp",
-      "usr",
-      "usr/bin",
-    ].map((path): CpioEntry => ({ kind: "dir", path })),
+    ...BASE_DIRS.map((path): CpioEntry => ({ kind: "dir", path })),
     { kind: "chardev", path: "dev/console", major: 5, minor: 1 },
     { kind: "chardev", path: "dev/null", major: 1, minor: 3, mode: 0o666 },
     { kind: "file", path: "bin/busybox", data: readFileSync(join(cache, "busybox")), mode: 0o755 },
     { kind: "symlink", path: "bin/sh", target: "busybox" },
-    { kind: "file", path: "init", data: script("init.sh"), mode: 0o755 },
+    ...[...extraDirs]
+      .filter((d) => !BASE_DIRS.includes(d))
+      .sort()
+      .map((path): CpioEntry => ({ kind: "dir", path })),
+    { kind: "file", path: "init", data: script(bridge ? "init-bridge.sh" : "init.sh"), mode: 0o755 },
     { kind: "file", path: "etc/udhcpc.sh", data: script("udhcpc.sh"), mode: 0o755 },
     { kind: "file", path: "lib/modules/order", data: enc.encode(`${modules.join("\n")}\n`) },
     ...modules.map(
@@ -170,6 +229,7 @@ export function buildInitramfs(cache: string, opts: InitramfsOptions = {}): Uint
         data: readFileSync(join(cache, "modules", `${m}.ko`)),
       }),
     ),
+    ...extra.map((f): CpioEntry => ({ kind: "file", ...f })),
   ];
   const archive = cpioNewc(entries);
   return opts.gzip ? gzipSync(archive, { level: 6 }) : archive;

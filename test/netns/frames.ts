@@ -4,6 +4,8 @@
  * inputs, so nothing here is checked against itself.
  */
 import { type Ipv4, type Mac, parseIpv4Address, parseMac, readIpv4 } from "../../wire/addr.js";
+import { ARP_ETH_IPV4_LEN, ArpPacket, emitArp } from "../../wire/arp.js";
+import { internetChecksum } from "../../wire/checksum.js";
 import { EthernetFrame, EtherType, emitEthernet } from "../../wire/ethernet.js";
 import { emitIcmpv4, Icmpv4Packet, type Icmpv4Repr, icmpv4BufferLen } from "../../wire/icmpv4.js";
 import { emitIpv4, IpProtocol, Ipv4Packet } from "../../wire/ipv4.js";
@@ -121,6 +123,55 @@ export function eth(dst: string, src: string, packet: Uint8Array): Uint8Array {
   emitEthernet({ dst: mac(dst), src: mac(src), etherType: EtherType.IPv4 }, EthernetFrame.unchecked(f));
   f.set(packet, 14);
   return f;
+}
+
+/**
+ * An Ethernet/IPv4 ARP frame (42 bytes, unpadded as a Linux host hands it to a veth): `op` 1 request,
+ * 2 reply; `tha` all zero in a request unless given.
+ */
+export function arpFrame(
+  dst: string,
+  src: string,
+  op: 1 | 2,
+  a: { sha: string; spa: string; tha?: string; tpa: string },
+): Uint8Array {
+  const f = new Uint8Array(14 + ARP_ETH_IPV4_LEN);
+  emitEthernet({ dst: mac(dst), src: mac(src), etherType: EtherType.ARP }, EthernetFrame.unchecked(f));
+  emitArp(
+    {
+      operation: op,
+      sha: mac(a.sha),
+      spa: ip(a.spa),
+      tha: mac(a.tha ?? "00:00:00:00:00:00"),
+      tpa: ip(a.tpa),
+    },
+    ArpPacket.unchecked(f.subarray(14)),
+  );
+  return f;
+}
+
+/**
+ * `packet` (an IPv4 packet without options, DF clear) as two fragments, the first carrying `at` bytes of
+ * its payload (a multiple of 8): MF and offsets set, lengths and header checksums fixed.
+ */
+export function fragmentsOf(packet: Uint8Array, at: number): [Uint8Array, Uint8Array] {
+  const part = (from: number, to: number, more: boolean): Uint8Array => {
+    const f = new Uint8Array(20 + to - from);
+    f.set(packet.subarray(0, 20));
+    f.set(packet.subarray(20 + from, 20 + to), 20);
+    f[2] = f.byteLength >> 8;
+    f[3] = f.byteLength & 0xff;
+    const word = (more ? 0x2000 : 0) | (from / 8);
+    f[6] = word >> 8;
+    f[7] = word & 0xff;
+    f[10] = 0;
+    f[11] = 0;
+    const c = internetChecksum(f.subarray(0, 20));
+    f[10] = c >> 8;
+    f[11] = c & 0xff;
+    return f;
+  };
+  return [part(0, at, true), part(at, packet.byteLength - 20, false)];
 }
 
 // ---- reading what came back -----------------------------------------------------------------------

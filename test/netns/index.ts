@@ -1,4 +1,5 @@
 export {
+  arpFrame,
   eth,
   type FrameTuple,
   type IpFields,
@@ -32,6 +33,7 @@ export {
   baseSetup,
   checksumProblems,
   comparable,
+  counterLines,
   expectChecksumsOk,
   expectSameSides,
   frameText,
@@ -47,8 +49,10 @@ export {
   R_LAN_MAC,
   R_WAN,
   R_WAN_MAC,
+  ROUTER_MASKED,
   type Sides,
   SRV,
+  sidePorts,
   sideText,
 } from "./router-plan.js";
 export {

@@ -11,6 +11,8 @@ import { checksumOk } from "../../wire/checksum.js";
 import { IcmpType, isIcmpv4Error } from "../../wire/icmpv4.js";
 import { IpProtocol } from "../../wire/ipv4.js";
 import { l4ChecksumOk, pseudoV4 } from "../../wire/l4-checksum.js";
+import { type CompareOptions, comparePort } from "../fidelity/compare.js";
+import type { PortComparison } from "../fidelity/result.js";
 import { eth, ip, ipOf, masked, OUTER_ID, OUTER_IP_CSUM } from "./frames.js";
 import type { RouterSetup } from "./router-rig.js";
 
@@ -88,21 +90,30 @@ const ROUTER_ADDRS = new Set<number>([ip(R_LAN), ip(R_WAN)]);
 
 /** True for an ICMP error the router itself generated (outer source = one of its addresses). */
 export function isRouterIcmpError(f: Uint8Array): boolean {
-  if (f.byteLength < 34 || f[12] !== 0x08 || f[13] !== 0x00) return false;
+  const t = routerIcmpType(f);
+  return t !== null && isIcmpv4Error(t);
+}
+
+/** The ICMP type of a frame the router itself sent from one of its addresses; null for anything else. */
+function routerIcmpType(f: Uint8Array): number | null {
+  if (f.byteLength < 34 || f[12] !== 0x08 || f[13] !== 0x00) return null;
   const p = ipOf(f);
-  if (p[9] !== IpProtocol.ICMP || !ROUTER_ADDRS.has(readIpv4(p, 12))) return false;
+  if (p[9] !== IpProtocol.ICMP || !ROUTER_ADDRS.has(readIpv4(p, 12))) return null;
   const icmp = p.subarray((p[0] & 15) * 4);
-  return icmp.byteLength >= 8 && isIcmpv4Error(icmp[0]);
+  return icmp.byteLength >= 8 ? icmp[0] : null;
 }
 
 /**
- * The frame as compared: ICMP errors the router generated get their IP ID and header checksum zeroed
- * (Linux draws the ID of a DF-clear locally generated packet from a hashed, randomly keyed counter,
- * `ip_select_ident`); everything else is compared byte for byte. `checksumProblems` checks the
- * masked fields' checksum on each side separately.
+ * The frame as compared: ICMP errors and echo replies the router generated get their IP ID and header
+ * checksum zeroed (Linux sends both DF clear and draws the ID of such a locally generated packet from a
+ * hashed, randomly keyed counter, `ip_select_ident`); everything else is compared byte for byte.
+ * `checksumProblems` checks the masked fields' checksum on each side separately.
  */
 export function comparable(f: Uint8Array): Uint8Array {
-  return isRouterIcmpError(f) ? masked(f, [OUTER_ID, OUTER_IP_CSUM]) : f;
+  const t = routerIcmpType(f);
+  return t !== null && (isIcmpv4Error(t) || t === IcmpType.EchoReply)
+    ? masked(f, [OUTER_ID, OUTER_IP_CSUM])
+    : f;
 }
 
 /** Frames of one side, as compared and printed. */
@@ -114,6 +125,23 @@ export function sideText(frames: readonly Uint8Array[]): string[] {
 export interface Sides {
   readonly lan: readonly Uint8Array[];
   readonly wan: readonly Uint8Array[];
+}
+
+/** What `comparable` masks, as the fidelity table lists it. */
+export const ROUTER_MASKED =
+  "IP ID + header checksum of ICMP errors and echo replies the router generates (ip_select_ident)";
+
+/** The fidelity comparison of both sides (`lan`, `wan`), frames as compared (sideText). */
+export function sidePorts(oracle: Sides, vnet: Sides, opts: CompareOptions = {}): PortComparison[] {
+  return [
+    comparePort("lan", sideText(oracle.lan), sideText(vnet.lan), opts),
+    comparePort("wan", sideText(oracle.wan), sideText(vnet.wan), opts),
+  ];
+}
+
+/** Counter changes as comparable lines (`Ip:ForwDatagrams +5`), for a `counters` port of the table. */
+export function counterLines(counters: Readonly<Record<string, number>>): string[] {
+  return Object.entries(counters).map(([k, v]) => `${k} ${v >= 0 ? "+" : ""}${v}`);
 }
 
 /** Asserts that every frame out of either side has checksums that verify (see checksumProblems). */

@@ -18,6 +18,13 @@ export interface Scenario {
   /** Static FDB entries: MAC (48-bit number) on port; `sticky` as Linux's `static sticky`. */
   readonly statics?: readonly { readonly port: number; readonly mac: number; readonly sticky?: boolean }[];
   readonly steps: readonly Step[];
+  /**
+   * Which bridge each port (1-based, index `port - 1`) belongs to: bridge 0 (`br0`) unless given. Two
+   * values make two separate bridges with no path between them (the "isolated bridges" scenario).
+   */
+  readonly bridgeOf?: readonly number[];
+  /** The documented difference (test/fidelity/known.ts id) this scenario shows. */
+  readonly known?: string;
 }
 
 /** What each bridge port (`p1`, `p2`, …) sent out toward its host, in order, as `formatFrame` strings. */

@@ -17,13 +17,18 @@ const GAP = ms(20);
 
 export function runVnet(sc: Scenario): PortOutputs {
   const sim = new Simulator({ seed: 1 });
-  const br = new Bridge(sim, "br0", { ageingTime: s(sc.ageingS ?? 300) });
+  const count = Math.max(0, ...(sc.bridgeOf ?? [])) + 1;
+  const bridges = Array.from(
+    { length: count },
+    (_, b) => new Bridge(sim, `br${b}`, { ageingTime: s(sc.ageingS ?? 300) }),
+  );
   const out: PortOutputs = {};
   const hosts: Port[] = [];
   const ports: Port[] = [];
   for (let i = 1; i <= sc.ports; i++) {
     const name = `p${i}`;
     const f = sc.flags?.[i] ?? {};
+    const br = bridges[sc.bridgeOf?.[i - 1] ?? 0];
     const p = br.addPort(name, {
       ...(f.learning !== undefined && { learning: f.learning }),
       ...(f.flood !== undefined && { flood: f.flood }),
@@ -44,7 +49,9 @@ export function runVnet(sc: Scenario): PortOutputs {
   }
   // vnet's static entries are always sticky (bridge/README.md); a scenario without `sticky` shows the
   // Linux difference.
-  for (const st of sc.statics ?? []) br.addStatic(st.mac as Mac, ports[st.port - 1]);
+  for (const st of sc.statics ?? []) {
+    bridges[sc.bridgeOf?.[st.port - 1] ?? 0].addStatic(st.mac as Mac, ports[st.port - 1]);
+  }
   let t = GAP;
   for (const step of sc.steps) {
     if ("waitS" in step) {

@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { createConnection, type Socket } from "node:net";
+import { createConnection, Socket } from "node:net";
 import { qemuNetdevId, qemuNicArgs } from "../../attach/index.js";
 
 export interface GuestOptions {
@@ -114,6 +114,39 @@ export class Guest {
       child.once("error", reject);
     });
     return g;
+  }
+
+  /**
+   * Starts QEMU with `args` as given and `nicFds` extra stdio entries, fds 3, 4, … (Node makes each a
+   * unix socket pair, which QEMU's `-netdev stream,addr.type=fd,addr.str=N` takes as a connected
+   * stream): no socket file at all. Returns the guest and this process's end of each pair, in fd order.
+   * Used by the VLAN oracle guest (vlan.test.ts), whose NICs are the test's own, not attach points.
+   */
+  static async spawnWithNics(o: {
+    readonly name: string;
+    readonly qemu: string;
+    readonly args: readonly string[];
+    readonly nicFds: number;
+    readonly timeoutMs: number;
+    readonly consoleLog: string;
+  }): Promise<{ readonly guest: Guest; readonly nics: Socket[] }> {
+    const stdio: "pipe"[] = Array.from({ length: 3 + o.nicFds }, () => "pipe");
+    const child = spawn(o.qemu, [...o.args], { stdio });
+    const g = new Guest(o.name, child, o.consoleLog, o.timeoutMs);
+    const nics: Socket[] = [];
+    for (let i = 0; i < o.nicFds; i++) {
+      const end = child.stdio[3 + i];
+      if (!(end instanceof Socket)) {
+        g.kill();
+        throw new Error(`${o.name}: no socket for QEMU's fd ${3 + i}`);
+      }
+      nics.push(end);
+    }
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", () => resolve());
+      child.once("error", reject);
+    });
+    return { guest: g, nics };
   }
 
   get running(): boolean {
