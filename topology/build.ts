@@ -28,7 +28,7 @@ import { DhcpServer, DnsServer, ServiceConfigError, UdpEchoServer } from "../ser
 import type { Simulator } from "../sim/simulator.js";
 import { type Ipv4, parseIpv4Address, parseMac } from "../wire/addr.js";
 import { installNat, type NatHandle } from "./nat-adapter.js";
-import { type ResolvedDhcp, type ResolvedTopology, resolveTopology } from "./presets.js";
+import { dhcpServerOptions, type ResolvedDhcp, type ResolvedTopology, resolveTopology } from "./presets.js";
 import type { FaultSpec, LinkSpec, RouteSpec, TopologySpec, TrafficSpec } from "./spec.js";
 import { formatPath, TopologyError } from "./spec.js";
 
@@ -266,17 +266,7 @@ class Builder {
   }
 
   dhcpServer(g: Guest, iface: IpInterface, d: ResolvedDhcp, network: string): DhcpServer {
-    const server = new DhcpServer(g.stack, iface, {
-      pool: { start: d.start, end: d.end },
-      subnet: d.subnet,
-      serverAddress: d.serverAddress,
-      router: d.router,
-      dns: d.dns,
-      ...(d.domain !== null ? { domain: d.domain } : {}),
-      leaseTime: d.lease,
-      reservations: d.reservations,
-      allocation: d.allocation,
-    });
+    const server = new DhcpServer(g.stack, iface, dhcpServerOptions(d));
     this.net.dhcpServers.push({ network, node: g.name, server });
     return server;
   }

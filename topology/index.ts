@@ -32,6 +32,7 @@ export {
 export type { NatHandle } from "./nat-adapter.js";
 export {
   DEFAULT_DURATION,
+  dhcpServerOptions,
   OUTSIDE_DOMAIN,
   OUTSIDE_SUBNET,
   presetOf,

@@ -16,7 +16,7 @@
  * servers web (.10, UDP echo 7) and dns (.53, answering `<server>.example.net`), per-VM NAT instances
  * from .201. Servers outside that subnet sit on a /24 of their own behind gw.
  */
-import type { DhcpAllocation } from "../services/index.js";
+import type { DhcpAllocation, DhcpServerOptions } from "../services/index.js";
 import type { SimTime } from "../sim/time.js";
 import { formatIpv4, formatMac, type Ipv4, parseIpv4Address } from "../wire/addr.js";
 import {
@@ -71,6 +71,21 @@ export interface ResolvedDhcp {
   readonly reservations: readonly ReservationSpec[];
   /** How a new client's address is picked: dnsmasq's MAC hash (libvirt) or the lowest free (slirp, VirtualBox). */
   readonly allocation: DhcpAllocation;
+}
+
+/** services/' DhcpServer options for a resolved DHCP server. */
+export function dhcpServerOptions(d: ResolvedDhcp): DhcpServerOptions {
+  return {
+    pool: { start: d.start, end: d.end },
+    subnet: d.subnet,
+    serverAddress: d.serverAddress,
+    router: d.router,
+    dns: d.dns,
+    ...(d.domain !== null ? { domain: d.domain } : {}),
+    leaseTime: d.lease,
+    reservations: d.reservations,
+    allocation: d.allocation,
+  };
 }
 
 export interface ResolvedDns {

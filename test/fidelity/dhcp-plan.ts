@@ -8,8 +8,8 @@
  * A scenario is a script over a `DhcpRig`: it sends a client frame and gets back what the server sent
  * out of its interface, so a REQUEST can name the address that side's OFFER gave.
  */
-import type { DhcpAllocation } from "../../services/index.js";
-import { resolveTopology } from "../../topology/presets.js";
+import type { DhcpServerOptions } from "../../services/index.js";
+import { dhcpServerOptions, resolveTopology } from "../../topology/presets.js";
 import type { ReservationSpec } from "../../topology/spec.js";
 import { formatIpv4, parseMac } from "../../wire/addr.js";
 import {
@@ -38,17 +38,7 @@ export const SERVER_IF = "virbr0";
 export const RESERVED: ReservationSpec = { mac: "52:54:00:aa:bb:01", ip: "192.168.122.50", hostname: "db" };
 
 /** The vnet DHCP server options of libvirt's default network, as topology/'s preset resolves them. */
-export function presetDhcp(): {
-  pool: { start: string; end: string };
-  subnet: string;
-  serverAddress: string;
-  router: string | null;
-  dns: readonly string[];
-  domain?: string;
-  leaseTime: number;
-  reservations: readonly ReservationSpec[];
-  allocation: DhcpAllocation;
-} {
+export function presetDhcp(): DhcpServerOptions {
   const r = resolveTopology({
     name: "dhcp-fidelity",
     networks: { default: { mode: "nat", flavor: "libvirt", dhcp: { reservations: [RESERVED] } } },
@@ -57,17 +47,7 @@ export function presetDhcp(): {
   if (r.topology === null) throw new Error(`preset: ${r.issues.map((i) => i.message).join("; ")}`);
   const d = r.topology.networks.find((n) => n.name === "default")?.dhcp;
   if (!d) throw new Error("preset: the libvirt network has no DHCP server");
-  return {
-    pool: { start: d.start, end: d.end },
-    subnet: d.subnet,
-    serverAddress: d.serverAddress,
-    router: d.router,
-    dns: d.dns,
-    ...(d.domain !== null ? { domain: d.domain } : {}),
-    leaseTime: d.lease,
-    reservations: d.reservations,
-    allocation: d.allocation,
-  };
+  return dhcpServerOptions(d);
 }
 
 /**
